@@ -1,0 +1,99 @@
+//! The basic commands every modem has: `AT`, `ATE0`/`ATE1`, `AT+RST`, `AT+GMR`,
+//! `AT+CMD?` and `AT+SYSLOG`.
+
+use core::fmt::Write as _;
+
+use crate::{Args, CommandSet, Config, Context, ErrorCode, Form, LineBuf, Outcome, Settings};
+
+crate::command_table! {
+    /// The basic commands, listed first by `AT+CMD?`.
+    pub enum Basic {
+        /// `AT`: answers `OK`.
+        At = "": EXECUTE,
+        /// `ATE0`: echo off.
+        EchoOff = "E0": EXECUTE,
+        /// `ATE1`: echo on.
+        EchoOn = "E1": EXECUTE,
+        /// `AT+RST`: `OK`, then the port restarts the board.
+        Restart = "+RST": EXECUTE,
+        /// `AT+GMR`: version lines.
+        Version = "+GMR": EXECUTE,
+        /// `AT+CMD?`: the command table.
+        Commands = "+CMD": QUERY,
+        /// `AT+SYSLOG=<0|1>`, `AT+SYSLOG?`: error-code lines.
+        SysLog = "+SYSLOG": QUERY | SET,
+    }
+}
+
+/// What a basic command asks of the engine besides its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BasicReply {
+    Outcome(Outcome),
+    Restart,
+}
+
+/// Runs a basic command.
+pub(crate) async fn execute<C: Context, S: CommandSet>(
+    command: Basic,
+    form: Form,
+    mut args: Args<'_>,
+    cx: &mut C,
+    settings: &mut Settings,
+    config: &Config,
+    commands: &S,
+) -> Result<BasicReply, ErrorCode> {
+    match command {
+        Basic::At => {}
+        Basic::EchoOff => settings.echo = false,
+        Basic::EchoOn => settings.echo = true,
+        Basic::Restart => return Ok(BasicReply::Restart),
+        Basic::Version => {
+            let mut line = LineBuf::<96>::new();
+            let _ = write!(line, "AT version:{}(at-mqtt-modem)", config.firmware_version);
+            cx.write_line(line.as_bytes()).await;
+            line.clear();
+            let _ = write!(line, "Protocol profile:{}", config.profile.name());
+            cx.write_line(line.as_bytes()).await;
+            let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+            line.clear();
+            let _ = write!(line, "Build profile:{build}");
+            cx.write_line(line.as_bytes()).await;
+            line.clear();
+            let _ = write!(line, "Board:{}", config.board);
+            cx.write_line(line.as_bytes()).await;
+        }
+        Basic::Commands => {
+            let rows = Basic::TABLE
+                .iter()
+                .chain((0..).map_while(|i| commands.command(i)));
+            for (index, info) in rows.enumerate() {
+                let mut line = LineBuf::<64>::new();
+                let flag = |form| u8::from(info.forms.contains(form));
+                let _ = write!(
+                    line,
+                    "+CMD:{index},\"AT{}\",{},{},{},{}",
+                    info.name,
+                    flag(Form::Test),
+                    flag(Form::Query),
+                    flag(Form::Set),
+                    flag(Form::Execute)
+                );
+                cx.write_line(line.as_bytes()).await;
+            }
+        }
+        Basic::SysLog => {
+            if form == Form::Query {
+                let line: &[u8] = if settings.syslog {
+                    b"+SYSLOG:1"
+                } else {
+                    b"+SYSLOG:0"
+                };
+                cx.write_line(line).await;
+            } else {
+                args.expect_count(1..=1)?;
+                settings.syslog = args.int(0u8..=1)? == 1;
+            }
+        }
+    }
+    Ok(BasicReply::Outcome(Outcome::Ok))
+}

@@ -1,0 +1,113 @@
+//! What a command handler sees: the [`Context`] trait, and [`LineBuf`] for formatting.
+
+use core::fmt;
+use core::future::Future;
+
+use crate::Profile;
+
+/// Raw data did not complete within the raw-data timeout; the partial data was discarded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawDataTimeout;
+
+/// The engine's services for a running command.
+///
+/// A handler writes its information lines with [`write`](Self::write) (nothing is framed
+/// for it), waits for anything slow through [`wait`](Self::wait) so that the UART keeps
+/// being served (`busy p...`, URCs), and reads binary data with
+/// [`raw_data`](Self::raw_data). The final `OK`/`ERROR` is written by the engine.
+#[allow(async_fn_in_trait)]
+pub trait Context {
+    /// The protocol profile in force.
+    fn profile(&self) -> Profile;
+
+    /// Writes bytes of the response as they are.
+    async fn write(&mut self, bytes: &[u8]);
+
+    /// Writes `bytes` and CR LF.
+    async fn write_line(&mut self, bytes: &[u8]) {
+        self.write(bytes).await;
+        self.write(b"\r\n").await;
+    }
+
+    /// Runs `future` to completion while serving the UART: lines completed meanwhile get
+    /// `busy p...`, and URCs may be written as long as this command has written nothing.
+    async fn wait<F: Future>(&mut self, future: F) -> F::Output;
+
+    /// Writes the prompt `\r\nOK\r\n\r\n>` and reads exactly `dest.len()` bytes of raw data,
+    /// without echo. Bytes after them are ordinary input again.
+    async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout>;
+}
+
+/// A fixed-capacity byte line for formatting responses with `write!`.
+///
+/// Formatting past the capacity truncates and sets [`overflowed`](Self::overflowed)
+/// instead of panicking.
+#[derive(Clone, Debug, Default)]
+pub struct LineBuf<const N: usize> {
+    buf: heapless::Vec<u8, N>,
+    overflowed: bool,
+}
+
+impl<const N: usize> LineBuf<N> {
+    /// An empty line.
+    pub const fn new() -> Self {
+        Self {
+            buf: heapless::Vec::new(),
+            overflowed: false,
+        }
+    }
+
+    /// Appends bytes, truncating at the capacity.
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.buf.push(b).is_err() {
+                self.overflowed = true;
+                return;
+            }
+        }
+    }
+
+    /// The bytes so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Whether anything was cut off.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Empties the line.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.overflowed = false;
+    }
+}
+
+impl<const N: usize> fmt::Write for LineBuf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_bytes(s.as_bytes());
+        if self.overflowed {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::fmt::Write as _;
+
+    #[test]
+    fn line_buf_formats_and_truncates() {
+        let mut line = LineBuf::<8>::new();
+        let _ = write!(line, "+X:{}", 42);
+        assert_eq!(line.as_bytes(), b"+X:42");
+        assert!(!line.overflowed());
+        let _ = write!(line, "{}", 12345);
+        assert_eq!(line.as_bytes(), b"+X:42123");
+        assert!(line.overflowed());
+    }
+}

@@ -1,0 +1,395 @@
+//! The async driver: runs the [`Engine`] over `embedded_io_async` UART halves.
+//!
+//! One loop owns the UART writer, so echo, responses and URCs never interleave. Reads
+//! must be cancel-safe (a read that is dropped must not lose bytes it already took):
+//! the driver selects between UART input, URCs and timers, and all partial-line state
+//! lives in the engine, not in the read future.
+
+use core::future::{Future, pending};
+use core::pin::pin;
+
+use embassy_futures::select::{Either, Either3, select, select3};
+use embassy_time::{Instant, Timer, with_deadline};
+use embedded_io_async::{ErrorKind, Read, Write};
+
+use crate::basic::{self, Basic, BasicReply};
+use crate::engine::{EchoBuf, Input, State};
+use crate::{
+    Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop,
+    parse_line,
+};
+
+/// Bytes read from the UART at a time.
+pub(crate) const READ_CHUNK: usize = 64;
+
+/// The boot line.
+pub const READY: &[u8] = b"\r\nready\r\n";
+/// The success result.
+pub const OK: &[u8] = b"\r\nOK\r\n";
+/// The failure result.
+pub const ERROR: &[u8] = b"\r\nERROR\r\n";
+/// The answer to a line completed while a command runs.
+pub const BUSY: &[u8] = b"busy p...\r\n";
+/// The raw data prompt.
+pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
+
+/// The UART halves plus input not yet consumed and the first I/O error seen.
+struct Port<'p, R, W> {
+    rx: &'p mut R,
+    tx: &'p mut W,
+    input: [u8; READ_CHUNK],
+    start: usize,
+    end: usize,
+    echo: EchoBuf,
+    error: Option<ErrorKind>,
+    eof: bool,
+}
+
+impl<R: Read, W: Write> Port<'_, R, W> {
+    fn next_byte(&mut self) -> Option<u8> {
+        let byte = *self.input.get(self.start..self.end)?.first()?;
+        self.start += 1;
+        Some(byte)
+    }
+
+    fn closed(&self) -> bool {
+        self.eof || self.error.is_some()
+    }
+
+    /// Reads more input; cancel-safe.
+    async fn fill(&mut self) {
+        if self.closed() {
+            return pending().await;
+        }
+        match self.rx.read(&mut self.input).await {
+            Ok(0) => self.eof = true,
+            Ok(n) => {
+                self.start = 0;
+                self.end = n;
+            }
+            Err(e) => self.error = Some(embedded_io_async::Error::kind(&e)),
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        if self.error.is_some() || bytes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.tx.write_all(bytes).await {
+            self.error = Some(embedded_io_async::Error::kind(&e));
+        }
+    }
+
+    async fn flush(&mut self) {
+        let echo = core::mem::take(&mut self.echo);
+        self.write(&echo).await;
+        if self.error.is_none()
+            && let Err(e) = self.tx.flush().await
+        {
+            self.error = Some(embedded_io_async::Error::kind(&e));
+        }
+    }
+}
+
+/// A running command's view of the engine: implements [`Context`].
+struct Session<'s, 'q, 'p, R, W, const URC: usize> {
+    state: &'s mut State<'q, URC>,
+    port: &'s mut Port<'p, R, W>,
+    wrote: bool,
+}
+
+impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
+    async fn write_error(&mut self, code: ErrorCode) {
+        if self.state.settings.syslog {
+            let mut line = crate::LineBuf::<24>::new();
+            let _ = core::fmt::write(&mut line, format_args!("ERR CODE:0x{:08x}\r\n", code.0));
+            self.port.write(line.as_bytes()).await;
+        }
+        self.port.write(ERROR).await;
+    }
+
+    /// Writes the oldest URC whole.
+    async fn write_urc(&mut self) {
+        let urcs = self.state.urcs;
+        let Some(len) = urcs.front_len() else {
+            return;
+        };
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut offset = 0;
+        while offset < len {
+            let n = urcs.peek(offset, &mut chunk);
+            if n == 0 {
+                break;
+            }
+            self.port.write(chunk.get(..n).unwrap_or_default()).await;
+            offset += n;
+        }
+        urcs.pop();
+    }
+
+    /// Consumes buffered input while a command runs: lines get `busy p...`.
+    async fn serve_busy_input(&mut self) {
+        while let Some(byte) = self.port.next_byte() {
+            if self.state.feed(byte, &mut self.port.echo).is_some() {
+                self.state.assembler.clear();
+                self.port.flush().await;
+                if self.state.settings.syslog {
+                    self.port.write(b"ERR CODE:0x010b0000\r\n").await;
+                }
+                self.port.write(BUSY).await;
+            }
+        }
+        self.port.flush().await;
+    }
+
+    /// Waits for input, a URC (when allowed) or the partial-line timeout.
+    async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
+        let timeout = self
+            .state
+            .assembler
+            .has_partial()
+            .then_some(self.state.config.partial_line_timeout);
+        let urcs = self.state.urcs;
+        let urc = async {
+            if allow_urc {
+                urcs.wait_ready().await;
+            } else {
+                pending::<()>().await;
+            }
+        };
+        let timer = async {
+            match timeout {
+                Some(t) => Timer::after(t).await,
+                None => pending::<()>().await,
+            }
+        };
+        match select3(self.port.fill(), urc, timer).await {
+            Either3::First(()) => Wake::Input,
+            Either3::Second(()) => Wake::Urc,
+            Either3::Third(()) => Wake::PartialTimeout,
+        }
+    }
+}
+
+enum Wake {
+    Input,
+    Urc,
+    PartialTimeout,
+}
+
+impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, URC> {
+    fn profile(&self) -> Profile {
+        self.state.config.profile
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        self.wrote = true;
+        self.port.write(bytes).await;
+    }
+
+    async fn wait<F: Future>(&mut self, future: F) -> F::Output {
+        let mut future = pin!(future);
+        loop {
+            if self.wrote || self.port.closed() {
+                // Never break a response; with the UART gone, just finish.
+                return future.await;
+            }
+            self.serve_busy_input().await;
+            let allow_urc = self.state.urc_allowed();
+            let wake = {
+                let waiting = self.wait_input_or_urc(allow_urc);
+                match select(future.as_mut(), waiting).await {
+                    Either::First(output) => return output,
+                    Either::Second(wake) => wake,
+                }
+            };
+            match wake {
+                Wake::Input => {}
+                Wake::Urc => self.write_urc().await,
+                Wake::PartialTimeout => self.state.assembler.clear(),
+            }
+        }
+    }
+
+    async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout> {
+        self.port.write(PROMPT).await;
+        self.port.flush().await;
+        let deadline = Instant::now() + self.state.config.raw_data_timeout;
+        let mut filled = 0;
+        let mut first = true;
+        while filled < dest.len() {
+            while filled < dest.len() {
+                let Some(byte) = self.port.next_byte() else {
+                    break;
+                };
+                if core::mem::take(&mut first) && self.state.assembler.swallow_before_raw(byte) {
+                    continue;
+                }
+                if let Some(slot) = dest.get_mut(filled) {
+                    *slot = byte;
+                }
+                filled += 1;
+            }
+            if filled == dest.len() {
+                break;
+            }
+            if self.port.closed() || with_deadline(deadline, self.port.fill()).await.is_err() {
+                return Err(RawDataTimeout);
+            }
+        }
+        // The prompt exchange is complete: what follows is a new part of the response.
+        self.wrote = false;
+        Ok(())
+    }
+}
+
+impl<const URC: usize> Engine<'_, URC> {
+    /// Runs the modem over `rx`/`tx` with the extra `commands`, writing `ready` first.
+    ///
+    /// Returns on `AT+RST` (after its `OK`), at end of input, or on a UART error.
+    pub async fn run<R: Read, W: Write, S: CommandSet>(
+        &mut self,
+        rx: &mut R,
+        tx: &mut W,
+        commands: &mut S,
+    ) -> Result<Stop, ErrorKind> {
+        let mut port = Port {
+            rx,
+            tx,
+            input: [0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            echo: EchoBuf::new(),
+            error: None,
+            eof: false,
+        };
+        port.write(READY).await;
+        port.flush().await;
+        loop {
+            while let Some(byte) = port.next_byte() {
+                let Some(input) = self.state.feed(byte, &mut port.echo) else {
+                    continue;
+                };
+                port.flush().await;
+                let stop = self.complete_line(input, &mut port, commands).await;
+                port.flush().await;
+                if let Some(error) = port.error {
+                    return Err(error);
+                }
+                if let Some(stop) = stop {
+                    return Ok(stop);
+                }
+            }
+            port.flush().await;
+            if let Some(error) = port.error {
+                return Err(error);
+            }
+            if port.eof {
+                return Ok(Stop::EndOfInput);
+            }
+            let mut session = Session {
+                state: &mut self.state,
+                port: &mut port,
+                wrote: false,
+            };
+            let allow_urc = session.state.urc_allowed();
+            match session.wait_input_or_urc(allow_urc).await {
+                Wake::Input => {}
+                Wake::Urc => session.write_urc().await,
+                Wake::PartialTimeout => session.state.assembler.clear(),
+            }
+        }
+    }
+
+    async fn complete_line<R: Read, W: Write, S: CommandSet>(
+        &mut self,
+        input: Input,
+        port: &mut Port<'_, R, W>,
+        commands: &mut S,
+    ) -> Option<Stop> {
+        let len = self.state.assembler.line().len();
+        if let (Some(dest), Input::Line) = (self.command.get_mut(..len), input) {
+            dest.copy_from_slice(self.state.assembler.line());
+        }
+        self.state.assembler.clear();
+        let mut session = Session {
+            state: &mut self.state,
+            port,
+            wrote: false,
+        };
+        let result = match input {
+            Input::Overflow => Err(ErrorCode::LINE_TOO_LONG),
+            Input::Line => {
+                let line = self.command.get_mut(..len).unwrap_or_default();
+                dispatch(line, &mut session, commands).await
+            }
+        };
+        match result {
+            Ok(BasicReply::Outcome(Outcome::Ok)) => session.port.write(crate::driver::OK).await,
+            Ok(BasicReply::Outcome(Outcome::Done)) => {}
+            Ok(BasicReply::Restart) => {
+                session.port.write(OK).await;
+                return Some(Stop::Restart);
+            }
+            Err(code) => session.write_error(code).await,
+        }
+        None
+    }
+}
+
+/// Parses `line`, finds its command and runs it.
+async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
+    line: &mut [u8],
+    session: &mut Session<'_, '_, '_, R, W, URC>,
+    commands: &mut S,
+) -> Result<BasicReply, ErrorCode> {
+    let parsed = parse_line(line)?;
+    let basic = (0..)
+        .map_while(|i| Basic::TABLE.get(i).map(|info| (i, info)))
+        .find(|(_, info)| info.matches(parsed.name))
+        .map(|(i, _)| i);
+    let (forms, basic) = match basic {
+        Some(i) => (Basic::TABLE.get(i).map(|info| info.forms), Basic::from_index(i)),
+        None => (None, None),
+    };
+    let extended = if basic.is_none() {
+        commands.find(parsed.name)
+    } else {
+        None
+    };
+    let forms = match (forms, extended) {
+        (Some(forms), _) => forms,
+        (None, Some(i)) => commands
+            .command(i)
+            .map(|info| info.forms)
+            .ok_or(ErrorCode::UNKNOWN_COMMAND)?,
+        (None, None) => return Err(ErrorCode::UNKNOWN_COMMAND),
+    };
+    if !forms.contains(parsed.form) {
+        return Err(ErrorCode::FORM_NOT_SUPPORTED);
+    }
+    let args = Args::new(parsed.params).map_err(ErrorCode::from)?;
+    if let Some(command) = basic {
+        let mut settings = session.state.settings;
+        let config = session.state.config;
+        let reply = basic::execute(
+            command,
+            parsed.form,
+            args,
+            session,
+            &mut settings,
+            &config,
+            commands,
+        )
+        .await;
+        session.state.settings = settings;
+        return reply;
+    }
+    match extended {
+        Some(index) => commands
+            .execute(index, parsed.form, args, session)
+            .await
+            .map(BasicReply::Outcome),
+        None => Err(ErrorCode::UNKNOWN_COMMAND),
+    }
+}

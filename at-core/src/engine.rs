@@ -1,0 +1,155 @@
+//! The engine: configuration, session settings, and the byte-level state machine shared
+//! by the drivers. It does no I/O; [`crate::driver`] runs it over a UART.
+
+use embassy_time::Duration;
+
+use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step};
+use crate::{Profile, UrcQueue};
+
+/// How the engine is set up by the firmware author.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// The protocol profile.
+    pub profile: Profile,
+    /// The board name shown by `AT+GMR`.
+    pub board: &'static str,
+    /// The firmware version shown by `AT+GMR`.
+    pub firmware_version: &'static str,
+    /// How long raw data may take to arrive in full (SPEC.md section 4; default 10 s).
+    pub raw_data_timeout: Duration,
+    /// How long a partial line may wait for its next byte before it is discarded
+    /// (default 10 s).
+    pub partial_line_timeout: Duration,
+}
+
+impl Config {
+    /// Defaults for `board`: seed profile, 10 s timeouts.
+    pub const fn new(board: &'static str) -> Self {
+        Self {
+            profile: Profile::Seed,
+            board,
+            firmware_version: env!("CARGO_PKG_VERSION"),
+            raw_data_timeout: Duration::from_secs(10),
+            partial_line_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The same configuration with another profile.
+    pub const fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+}
+
+/// Why [`Engine::run`](crate::Engine::run) returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// `AT+RST` was answered with `OK`: the port should restart the board.
+    Restart,
+    /// The UART reported end of input (e.g. a TCP serial client went away).
+    EndOfInput,
+}
+
+/// Settings the basic commands change: echo (`ATE0`/`ATE1`) and `AT+SYSLOG`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Echo received command bytes.
+    pub echo: bool,
+    /// Print `ERR CODE:0x%08x` before `ERROR`.
+    pub syslog: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            echo: true,
+            syslog: false,
+        }
+    }
+}
+
+/// What a byte of command-line input completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// A line is ready in the assembler.
+    Line,
+    /// An overlong line ended.
+    Overflow,
+}
+
+/// Echo bytes waiting to be written: at most two per input byte of one read.
+pub(crate) type EchoBuf = heapless::Vec<u8, { 2 * crate::driver::READ_CHUNK }>;
+
+/// The state the drivers share while a command runs.
+pub(crate) struct State<'q, const URC: usize> {
+    pub(crate) config: Config,
+    pub(crate) settings: Settings,
+    pub(crate) assembler: LineAssembler,
+    pub(crate) urcs: &'q UrcQueue<URC>,
+}
+
+impl<const URC: usize> State<'_, URC> {
+    /// Feeds one command-line byte, queueing its echo.
+    pub(crate) fn feed(&mut self, byte: u8, echo: &mut EchoBuf) -> Option<Input> {
+        let step = self.assembler.push(byte);
+        let echo_on = self.settings.echo;
+        let echoed: &[u8] = match step {
+            Step::Byte => &[byte],
+            Step::Line | Step::Overflow => b"\r\n",
+            Step::Swallowed | Step::Empty => &[],
+        };
+        if echo_on {
+            // Capacity covers two bytes per input byte of one read chunk.
+            let _ = echo.extend_from_slice(echoed);
+        }
+        match step {
+            Step::Line => Some(Input::Line),
+            Step::Overflow => Some(Input::Overflow),
+            _ => None,
+        }
+    }
+
+    /// Whether a URC may be written now as far as line input is concerned: not while an
+    /// echoed line is partly received.
+    pub(crate) fn urc_allowed(&self) -> bool {
+        !(self.settings.echo && self.assembler.has_partial())
+    }
+}
+
+/// The AT engine: owns line assembly and settings; run it with
+/// [`run`](Self::run) (async) or [`run_blocking`](Self::run_blocking).
+pub struct Engine<'q, const URC: usize> {
+    pub(crate) state: State<'q, URC>,
+    pub(crate) command: [u8; MAX_LINE_CONTENT],
+}
+
+impl<'q, const URC: usize> Engine<'q, URC> {
+    /// An engine with `config`, writing URCs from `urcs`.
+    pub fn new(config: Config, urcs: &'q UrcQueue<URC>) -> Self {
+        Self {
+            state: State {
+                config,
+                settings: Settings::default(),
+                assembler: LineAssembler::new(),
+                urcs,
+            },
+            command: [0; MAX_LINE_CONTENT],
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
+    /// The current echo and syslog settings.
+    pub fn settings(&self) -> Settings {
+        self.state.settings
+    }
+
+    /// Back to power-on state: echo on, syslog off, no partial line.
+    pub fn reset(&mut self) {
+        self.state.settings = Settings::default();
+        self.state.assembler = LineAssembler::new();
+    }
+}

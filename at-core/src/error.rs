@@ -1,0 +1,54 @@
+//! Error codes in ESP-AT's numbering, printed as `ERR CODE:0x%08x` under `AT+SYSLOG=1`.
+//!
+//! The layout is `0x01` (bits 31..24), a sub-category (bits 23..16) and an extension
+//! (bits 15..0). Command handlers report failures as an [`ErrorCode`]; the engine turns it
+//! into `ERROR`.
+
+/// An ESP-AT compatible error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ErrorCode(pub u32);
+
+impl ErrorCode {
+    /// The line does not start with `AT`.
+    pub const NO_AT: Self = Self(0x0103_0000);
+    /// The line is longer than the line buffer.
+    pub const LINE_TOO_LONG: Self = Self(0x0104_0000);
+    /// A parameter is invalid (generic).
+    pub const INVALID_PARAMETER: Self = Self(0x0107_0000);
+    /// A parameter could not be parsed.
+    pub const PARSE_FAILED: Self = Self(0x0108_0000);
+    /// No command of that name exists.
+    pub const UNKNOWN_COMMAND: Self = Self(0x0109_0000);
+    /// A command is still executing (`busy p...`).
+    pub const BUSY: Self = Self(0x010B_0000);
+    /// The command does not support this form (test, query, set or execute).
+    pub const FORM_NOT_SUPPORTED: Self = Self(0x010C_0000);
+
+    /// Wrong parameter count: `0x0106<need><given>`, both saturated to one byte.
+    pub const fn parameter_count(need: usize, given: usize) -> Self {
+        let need = if need > 0xFF { 0xFF } else { need as u32 };
+        let given = if given > 0xFF { 0xFF } else { given as u32 };
+        Self(0x0106_0000 | (need << 8) | given)
+    }
+
+    /// The command failed while executing: `0x010A<extension>` (e.g. ESP-AT's MQTT table).
+    pub const fn execution(extension: u16) -> Self {
+        Self(0x010A_0000 | extension as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_count_packs_need_and_given() {
+        assert_eq!(ErrorCode::parameter_count(6, 5), ErrorCode(0x0106_0605));
+        assert_eq!(ErrorCode::parameter_count(300, 1), ErrorCode(0x0106_FF01));
+    }
+
+    #[test]
+    fn execution_uses_sub_category_0a() {
+        assert_eq!(ErrorCode::execution(0x6006), ErrorCode(0x010A_6006));
+    }
+}

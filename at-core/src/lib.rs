@@ -1,0 +1,64 @@
+//! `at-core`: a `no_std`, allocation-free AT command engine.
+//!
+//! It turns UART bytes into typed commands and writes responses the way ESP-AT does:
+//! line framing (CR, LF or CR LF; 256-byte lines), echo, the four command forms, a
+//! parameter cursor with in-place unescaping, `busy p...` while a command runs, raw data
+//! mode, `ERR CODE` lines, and URCs written only at line boundaries. The basic commands
+//! (`AT`, `ATE0`, `ATE1`, `AT+RST`, `AT+GMR`, `AT+CMD?`, `AT+SYSLOG`) are built in; other
+//! crates add commands by implementing [`CommandSet`].
+//!
+//! ```
+//! use at_core::{Config, Engine, UrcQueue};
+//! # use embedded_io_async::{ErrorType, Read, Write};
+//! # struct Script(&'static [u8]);
+//! # impl ErrorType for Script { type Error = core::convert::Infallible; }
+//! # impl Read for Script {
+//! #     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+//! #         let n = self.0.len().min(buf.len());
+//! #         buf[..n].copy_from_slice(&self.0[..n]);
+//! #         self.0 = &self.0[n..];
+//! #         Ok(n)
+//! #     }
+//! # }
+//! # struct Sink(Vec<u8>);
+//! # impl ErrorType for Sink { type Error = core::convert::Infallible; }
+//! # impl Write for Sink {
+//! #     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+//! #         self.0.extend_from_slice(buf);
+//! #         Ok(buf.len())
+//! #     }
+//! #     async fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
+//! # }
+//! let urcs = UrcQueue::<256>::new();
+//! let mut engine = Engine::new(Config::new("doc"), &urcs);
+//! let (mut rx, mut tx) = (Script(b"AT\r\n"), Sink(Vec::new()));
+//! embassy_futures::block_on(engine.run(&mut rx, &mut tx, &mut ())).unwrap();
+//! assert_eq!(tx.0, b"\r\nready\r\nAT\r\n\r\nOK\r\n");
+//! ```
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+
+
+mod args;
+mod basic;
+mod blocking;
+mod command;
+mod context;
+pub mod driver;
+mod engine;
+mod error;
+pub mod line;
+mod profile;
+mod urc;
+
+pub use args::{ArgError, ArgErrorKind, Args, escape_into, unescape_in_place};
+pub use basic::Basic;
+pub use blocking::Polled;
+pub use command::{CommandInfo, CommandLine, CommandSet, Form, Forms, Outcome, parse_line};
+pub use context::{Context, LineBuf, RawDataTimeout};
+pub use engine::{Config, Engine, Settings, Stop};
+pub use error::ErrorCode;
+pub use profile::Profile;
+pub use urc::{RECORD_OVERHEAD, RecordTooLarge, UrcQueue};

@@ -1,0 +1,205 @@
+//! Line framing: turns UART bytes into command lines.
+//!
+//! A line ends at CR, LF or CR LF; the LF right after a terminating CR is swallowed. At
+//! most [`MAX_LINE_CONTENT`] bytes are kept; a longer line is reported as
+//! [`Step::Overflow`] when its terminator arrives. The assembler does no I/O: the caller
+//! echoes according to the returned [`Step`].
+
+/// The longest command line in bytes, counting a two-byte CR LF terminator.
+pub const MAX_LINE: usize = 256;
+/// The most bytes a line may hold before its terminator.
+pub const MAX_LINE_CONTENT: usize = MAX_LINE - 2;
+
+/// What one input byte did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A byte of the current line (stored or, past the cap, counted): echo it.
+    Byte,
+    /// The LF of a CR LF pair: nothing to echo.
+    Swallowed,
+    /// A terminator ended an empty line: ignore it silently.
+    Empty,
+    /// A terminator ended a line; [`LineAssembler::line`] holds it.
+    Line,
+    /// A terminator ended a line longer than [`MAX_LINE_CONTENT`].
+    Overflow,
+}
+
+/// Assembles bytes into lines of at most [`MAX_LINE_CONTENT`] bytes.
+#[derive(Debug, Clone)]
+pub struct LineAssembler {
+    buf: [u8; MAX_LINE_CONTENT],
+    len: usize,
+    overflow: bool,
+    after_cr: bool,
+}
+
+impl Default for LineAssembler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineAssembler {
+    /// An empty assembler.
+    pub const fn new() -> Self {
+        Self {
+            buf: [0; MAX_LINE_CONTENT],
+            len: 0,
+            overflow: false,
+            after_cr: false,
+        }
+    }
+
+    /// Feeds one byte.
+    ///
+    /// After [`Step::Line`] or [`Step::Overflow`] the caller reads [`line`](Self::line) if
+    /// needed and calls [`clear`](Self::clear) before feeding more.
+    pub fn push(&mut self, byte: u8) -> Step {
+        let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
+        match byte {
+            b'\n' if after_cr => Step::Swallowed,
+            b'\r' | b'\n' => {
+                if self.overflow {
+                    Step::Overflow
+                } else if self.len == 0 {
+                    Step::Empty
+                } else {
+                    Step::Line
+                }
+            }
+            _ => {
+                match self.buf.get_mut(self.len) {
+                    Some(slot) => {
+                        *slot = byte;
+                        self.len += 1;
+                    }
+                    None => self.overflow = true,
+                }
+                Step::Byte
+            }
+        }
+    }
+
+    /// The completed (or partial) line, without terminator.
+    pub fn line(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Whether bytes of an unfinished line have been received.
+    pub fn has_partial(&self) -> bool {
+        self.len > 0 || self.overflow
+    }
+
+    /// Forgets the current line (after handling it, or on the idle timeout).
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.overflow = false;
+    }
+
+    /// For the first byte of raw data: whether it is the LF completing the CR LF that
+    /// ended the previous line, and so must be swallowed. Any byte clears that state.
+    pub fn swallow_before_raw(&mut self, byte: u8) -> bool {
+        core::mem::replace(&mut self.after_cr, false) && byte == b'\n'
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(input: &[u8]) -> (heapless::Vec<Step, 512>, heapless::Vec<heapless::Vec<u8, 256>, 8>) {
+        let mut asm = LineAssembler::new();
+        let mut steps = heapless::Vec::new();
+        let mut lines = heapless::Vec::new();
+        for &b in input {
+            let step = asm.push(b);
+            steps.push(step).expect("room");
+            if step == Step::Line {
+                lines
+                    .push(heapless::Vec::from_slice(asm.line()).expect("fits"))
+                    .expect("room");
+            }
+            if matches!(step, Step::Line | Step::Overflow) {
+                asm.clear();
+            }
+        }
+        (steps, lines)
+    }
+
+    #[test]
+    fn every_terminator_ends_a_line() {
+        for input in [&b"AT\r\n"[..], b"AT\r", b"AT\n"] {
+            let (_, lines) = steps(input);
+            assert_eq!(lines.len(), 1, "{input:?}");
+            assert_eq!(lines[0].as_slice(), b"AT");
+        }
+    }
+
+    #[test]
+    fn lf_after_cr_is_swallowed_but_lf_lf_is_an_empty_line() {
+        let (s, _) = steps(b"AT\r\n");
+        assert_eq!(s.as_slice(), &[Step::Byte, Step::Byte, Step::Line, Step::Swallowed]);
+        let (s, _) = steps(b"AT\n\n");
+        assert_eq!(s.as_slice(), &[Step::Byte, Step::Byte, Step::Line, Step::Empty]);
+        let (s, _) = steps(b"\r\r\n");
+        assert_eq!(s.as_slice(), &[Step::Empty, Step::Empty, Step::Swallowed]);
+    }
+
+    #[test]
+    fn line_of_254_bytes_fits_and_255_overflows() {
+        let mut input = [b'A'; 255];
+        input[254] = b'\r';
+        let (s, lines) = steps(&input);
+        assert_eq!(s.last(), Some(&Step::Line));
+        assert_eq!(lines[0].len(), 254);
+
+        let mut input = [b'A'; 256];
+        input[255] = b'\n';
+        let (s, lines) = steps(&input);
+        assert_eq!(s.last(), Some(&Step::Overflow));
+        assert!(lines.is_empty());
+    }
+
+    #[test]
+    fn overflow_then_usable() {
+        let mut input = heapless::Vec::<u8, 512>::new();
+        input.extend_from_slice(&[b'x'; 300]).expect("room");
+        input.extend_from_slice(b"\r\nAT\r\n").expect("room");
+        let (s, lines) = steps(&input);
+        assert_eq!(s.iter().filter(|s| **s == Step::Overflow).count(), 1);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].as_slice(), b"AT");
+    }
+
+    #[test]
+    fn partial_state_and_clear() {
+        let mut asm = LineAssembler::new();
+        assert!(!asm.has_partial());
+        asm.push(b'A');
+        assert!(asm.has_partial());
+        asm.clear();
+        assert!(!asm.has_partial());
+        assert_eq!(asm.line(), b"");
+    }
+
+    #[test]
+    fn raw_data_swallows_only_the_pending_lf() {
+        let mut asm = LineAssembler::new();
+        for &b in b"AT\r" {
+            asm.push(b);
+        }
+        assert!(asm.swallow_before_raw(b'\n'));
+        assert!(!asm.swallow_before_raw(b'\n'));
+
+        for &b in b"AT\r\n" {
+            asm.push(b);
+        }
+        assert!(!asm.swallow_before_raw(b'\n'));
+
+        for &b in b"AT\n" {
+            asm.push(b);
+        }
+        assert!(!asm.swallow_before_raw(b'\n'));
+    }
+}
