@@ -25,6 +25,10 @@ impl ErrorCode {
     pub const FORM_NOT_SUPPORTED: Self = Self(0x010C_0000);
 
     /// Wrong parameter count: `0x0106<need><given>`, both saturated to one byte.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "both values are capped at 0xFF before the cast"
+    )]
     pub const fn parameter_count(need: usize, given: usize) -> Self {
         let need = if need > 0xFF { 0xFF } else { need as u32 };
         let given = if given > 0xFF { 0xFF } else { given as u32 };

@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn binary_records_survive() {
         let q = UrcQueue::<600>::new();
-        let data: Vec<u8> = (0..=255).chain(0..=255).map(|b| b as u8).collect();
+        let data: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
         assert_eq!(q.try_push(&[&data]), Ok(true));
         assert_eq!(pop_vec(&q), data);
     }

@@ -1,0 +1,195 @@
+//! The MQTT command set: the table, dispatch, and the parameter helpers the commands
+//! share. Each command lives in its own file as a struct parsed from an [`Args`] cursor.
+
+mod clean;
+mod conn;
+mod conn_cfg;
+mod psk;
+mod publish;
+mod subscribe;
+mod user_cfg;
+
+use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, Outcome, Profile};
+use embassy_time::Duration;
+use minimq::QoS;
+
+use crate::error::{
+    IN_DISCONNECTED_STATE, LINK_ID_READ_FAILED, LINK_ID_VALUE_IS_WRONG, NULL_LINK, ParamCodes,
+};
+use crate::state::{Inner, Request, Response, Shared};
+
+at_core::command_table! {
+    /// The MQTT commands, in `AT+CMD?` order.
+    pub enum MqttCommand {
+        /// `AT+MQTTUSERCFG`: scheme, client ID, credentials.
+        UserCfg = "+MQTTUSERCFG": SET,
+        /// `AT+MQTTPSK`: the TLS pre-shared key for scheme 2.
+        Psk = "+MQTTPSK": SET,
+        /// `AT+MQTTCONNCFG`: keepalive, session, last will.
+        ConnCfg = "+MQTTCONNCFG": SET,
+        /// `AT+MQTTCONN`: connect, or query the link.
+        Conn = "+MQTTCONN": QUERY | SET,
+        /// `AT+MQTTPUB`: publish a string.
+        Pub = "+MQTTPUB": SET,
+        /// `AT+MQTTPUBRAW`: publish raw data.
+        PubRaw = "+MQTTPUBRAW": SET,
+        /// `AT+MQTTSUB`: subscribe, or list subscriptions.
+        Sub = "+MQTTSUB": QUERY | SET,
+        /// `AT+MQTTUNSUB`: unsubscribe.
+        Unsub = "+MQTTUNSUB": SET,
+        /// `AT+MQTTCLEAN`: disconnect and forget the configuration.
+        Clean = "+MQTTCLEAN": SET,
+    }
+}
+
+/// The MQTT commands, for the engine: talks to the [`Runner`](crate::Runner) through
+/// the [`Shared`] state.
+pub struct MqttCommands<'a, const PAYLOAD: usize = 1024, const SUBS: usize = 10> {
+    shared: &'a Shared<PAYLOAD, SUBS>,
+}
+
+impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttCommands<'a, PAYLOAD, SUBS> {
+    /// Commands working on `shared`.
+    pub fn new(shared: &'a Shared<PAYLOAD, SUBS>) -> Self {
+        Self { shared }
+    }
+
+    /// Hands `request` to the runner and waits for its answer while the engine serves
+    /// the UART.
+    async fn request<C: Context>(&self, cx: &mut C, request: Request) -> Response {
+        self.shared.response.reset();
+        self.shared.request.signal(request);
+        cx.wait(self.shared.response.wait()).await
+    }
+}
+
+impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PAYLOAD, SUBS> {
+    fn command(&self, index: usize) -> Option<&'static CommandInfo> {
+        MqttCommand::TABLE.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        index: usize,
+        form: Form,
+        mut args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        let shared = self.shared;
+        let options = &shared.options;
+        let Some(command) = MqttCommand::from_index(index) else {
+            return Err(ErrorCode::UNKNOWN_COMMAND);
+        };
+        match (command, form) {
+            (MqttCommand::Conn, Form::Query) => conn::query(shared, cx).await,
+            (MqttCommand::Sub, Form::Query) => subscribe::query(shared, cx).await,
+            (MqttCommand::UserCfg, _) => user_cfg::UserCfg::parse(&mut args)?.apply(shared),
+            (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(shared),
+            (MqttCommand::ConnCfg, _) => {
+                conn_cfg::ConnCfg::parse(&mut args, options)?.apply(shared)
+            }
+            (MqttCommand::Conn, _) => conn::Conn::parse(&mut args, options)?.run(self, cx).await,
+            (MqttCommand::Pub, _) => publish::Pub::parse(&mut args, options)?.run(self, cx).await,
+            (MqttCommand::PubRaw, _) => {
+                publish::PubRaw::parse(&mut args, options, PAYLOAD)?
+                    .run(self, cx)
+                    .await
+            }
+            (MqttCommand::Sub, _) => {
+                subscribe::Sub::parse(&mut args, options)?
+                    .run(self, cx)
+                    .await
+            }
+            (MqttCommand::Unsub, _) => {
+                subscribe::Unsub::parse(&mut args, options)?
+                    .run(self, cx)
+                    .await
+            }
+            (MqttCommand::Clean, _) => clean::Clean::parse(&mut args)?.run(self, cx).await,
+        }
+    }
+}
+
+/// Reads `<LinkID>`, which must be 0.
+fn link_id(args: &mut Args<'_>) -> Result<(), ErrorCode> {
+    args.int(0u8..=0)
+        .map(drop)
+        .map_err(|e| ParamCodes::new(LINK_ID_READ_FAILED, LINK_ID_VALUE_IS_WRONG).map(e))
+}
+
+/// Checks the field count: `fields` parameters, plus an optional `timeout_ms` in the
+/// esp-at profile.
+fn expect_fields(
+    args: &Args<'_>,
+    fields: usize,
+    profile: Profile,
+    timed: bool,
+) -> Result<(), ErrorCode> {
+    let max = if timed && profile == Profile::EspAt {
+        fields + 1
+    } else {
+        fields
+    };
+    args.expect_count(fields..=max).map_err(ErrorCode::from)
+}
+
+/// Reads a required string of at most `max` bytes; `empty` is the code for `""` when
+/// the string may not be empty.
+fn string<'a>(
+    args: &mut Args<'a>,
+    max: usize,
+    read: ErrorCode,
+    overlength: ErrorCode,
+    empty: Option<ErrorCode>,
+) -> Result<&'a [u8], ErrorCode> {
+    let value = args.str().map_err(|e| ParamCodes::new(read, read).map(e))?;
+    match empty {
+        Some(code) if value.is_empty() => Err(code),
+        _ if value.len() > max => Err(overlength),
+        _ => Ok(value),
+    }
+}
+
+/// Reads a QoS (0..=2).
+fn qos(args: &mut Args<'_>, codes: ParamCodes) -> Result<QoS, ErrorCode> {
+    Ok(match args.int(0u8..=2).map_err(|e| codes.map(e))? {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        _ => QoS::ExactlyOnce,
+    })
+}
+
+/// Reads a 0/1 flag.
+fn flag(args: &mut Args<'_>, codes: ParamCodes) -> Result<bool, ErrorCode> {
+    Ok(args.int(0u8..=1).map_err(|e| codes.map(e))? == 1)
+}
+
+/// Reads the esp-at profile's optional `timeout_ms` (3000..=60000).
+fn timeout(args: &mut Args<'_>, options: &crate::Options) -> Result<Duration, ErrorCode> {
+    if options.profile != Profile::EspAt {
+        return Ok(options.command_timeout);
+    }
+    Ok(args
+        .opt_int(3000u32..=60000)
+        .map_err(ErrorCode::from)?
+        .map_or(options.command_timeout, |ms| {
+            Duration::from_millis(u64::from(ms))
+        }))
+}
+
+/// Fails unless the link is up: `NULL_LINK` before any configuration, else
+/// `IN_DISCONNECTED_STATE`.
+fn require_connected<const P: usize, const S: usize>(inner: &Inner<P, S>) -> Result<(), ErrorCode> {
+    if inner.connected() {
+        Ok(())
+    } else if inner.user.is_none() {
+        Err(NULL_LINK)
+    } else {
+        Err(IN_DISCONNECTED_STATE)
+    }
+}
+
+/// The QoS as its number.
+fn qos_number(qos: QoS) -> u8 {
+    qos as u8
+}

@@ -1,0 +1,37 @@
+//! The network seam: how the runner opens a byte stream to the broker.
+//!
+//! A port implements [`Network`] for its stack (embassy-net on boards, the host's TCP in
+//! the simulator); the runner calls it for every connect and reconnect.
+
+/// Why a connection to the broker could not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The network is not up (no link, no address).
+    NetworkDown,
+    /// The host name could not be resolved.
+    Dns,
+    /// The TCP connection was refused or reset.
+    Refused,
+    /// The TCP connection did not complete in time.
+    Timeout,
+    /// No socket or buffer was available.
+    NoResources,
+}
+
+/// Opens TCP streams to a broker.
+#[allow(async_fn_in_trait)]
+pub trait Network {
+    /// A connected stream; dropping it closes the connection. Reads must be cancel-safe.
+    type Stream<'a>: embedded_io_async::Read + embedded_io_async::Write
+    where
+        Self: 'a;
+
+    /// Resolves `host` (a domain name or an IPv4 literal) and connects to `port`.
+    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Stream<'_>, ConnectError>;
+}
+
+#[cfg(feature = "embassy-net")]
+mod embassy;
+#[cfg(feature = "embassy-net")]
+pub use embassy::EmbassyNetwork;

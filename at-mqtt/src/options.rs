@@ -1,0 +1,53 @@
+//! Firmware-author options: profile, limits and timeouts.
+
+use at_core::Profile;
+use embassy_time::Duration;
+
+/// How the MQTT command set is set up by the firmware author.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The protocol profile (must match the engine's).
+    pub profile: Profile,
+    /// The largest `AT+MQTTPUBRAW` length (seed: 512; esp-at: 1024). Capped by the
+    /// payload buffer of [`Shared`](crate::Shared).
+    pub pubraw_max: usize,
+    /// How long a command waits for CONNACK, PUBACK/PUBCOMP, SUBACK or UNSUBACK
+    /// (15 s; in the esp-at profile a command's `timeout_ms` overrides it).
+    pub command_timeout: Duration,
+    /// The first reconnect delay; it doubles up to [`reconnect_max`](Self::reconnect_max).
+    pub reconnect_min: Duration,
+    /// The longest reconnect delay.
+    pub reconnect_max: Duration,
+}
+
+impl Options {
+    /// SPEC.md's defaults for `profile`.
+    pub const fn new(profile: Profile) -> Self {
+        Self {
+            profile,
+            pubraw_max: match profile {
+                Profile::Seed => 512,
+                Profile::EspAt => 1024,
+            },
+            command_timeout: Duration::from_secs(15),
+            reconnect_min: Duration::from_secs(1),
+            reconnect_max: Duration::from_secs(60),
+        }
+    }
+
+    /// The longest broker host name.
+    pub const fn max_host(&self) -> usize {
+        match self.profile {
+            Profile::Seed => 64,
+            Profile::EspAt => 128,
+        }
+    }
+
+    /// The longest will message.
+    pub const fn max_lwt_msg(&self) -> usize {
+        match self.profile {
+            Profile::Seed => 64,
+            Profile::EspAt => 128,
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Topic names (for publishing) and topic filters (for subscribing): MQTT's rules and
+//! SPEC.md's 128-byte limit.
+
+use at_core::ErrorCode;
+
+use crate::error::{TOPIC_IS_NULL, TOPIC_IS_OVERLENGTH, TOPIC_READ_FAILED};
+
+/// The longest topic or topic filter, in bytes.
+pub const MAX_TOPIC: usize = 128;
+
+fn checked_text(topic: &[u8]) -> Result<&str, ErrorCode> {
+    if topic.is_empty() {
+        return Err(TOPIC_IS_NULL);
+    }
+    if topic.len() > MAX_TOPIC {
+        return Err(TOPIC_IS_OVERLENGTH);
+    }
+    let text = core::str::from_utf8(topic).map_err(|_| TOPIC_READ_FAILED)?;
+    if text.contains('\0') {
+        return Err(TOPIC_READ_FAILED);
+    }
+    Ok(text)
+}
+
+/// Checks a topic name: 1..=128 bytes of UTF-8, no NUL, no wildcard.
+pub fn topic_name(topic: &[u8]) -> Result<&str, ErrorCode> {
+    let text = checked_text(topic)?;
+    if text.contains(['+', '#']) {
+        return Err(TOPIC_READ_FAILED);
+    }
+    Ok(text)
+}
+
+/// Checks a topic filter: like a name, but `+` may fill a whole level and `#` may fill
+/// the last level.
+pub fn topic_filter(filter: &[u8]) -> Result<&str, ErrorCode> {
+    let text = checked_text(filter)?;
+    let mut levels = text.split('/').peekable();
+    while let Some(level) = levels.next() {
+        let last = levels.peek().is_none();
+        let valid = match level {
+            "+" => true,
+            "#" => last,
+            other => !other.contains(['+', '#']),
+        };
+        if !valid {
+            return Err(TOPIC_READ_FAILED);
+        }
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(topic_name(b"test/abc"), Ok("test/abc"));
+        assert_eq!(topic_name(b"/"), Ok("/"));
+        assert_eq!(topic_name(&[b'a'; 128]).map(str::len), Ok(128));
+        assert_eq!(topic_name(&[b'a'; 129]), Err(TOPIC_IS_OVERLENGTH));
+        assert_eq!(topic_name(b""), Err(TOPIC_IS_NULL));
+        for bad in [&b"a/+"[..], b"#", b"a\0b", b"\xff"] {
+            assert_eq!(topic_name(bad), Err(TOPIC_READ_FAILED), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn filters() {
+        for good in [
+            "a/b",
+            "+",
+            "#",
+            "a/+/c",
+            "a/#",
+            "+/+/#",
+            "/+",
+            "sport/tennis/+",
+        ] {
+            assert_eq!(topic_filter(good.as_bytes()), Ok(good), "{good}");
+        }
+        for bad in ["a/#/b", "a+", "a/b#", "#/a", "a/+b", "++"] {
+            assert_eq!(
+                topic_filter(bad.as_bytes()),
+                Err(TOPIC_READ_FAILED),
+                "{bad}"
+            );
+        }
+    }
+}
