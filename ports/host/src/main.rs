@@ -1,0 +1,80 @@
+//! `at-host`: the AT-command MQTT modem simulated on Linux.
+//!
+//! The modem's serial line is standard input/output, a pseudo-terminal, or a TCP
+//! listener (see `at-host --help`); `--script` plays a file of AT lines instead. Each
+//! serial mode hands its byte streams to [`modem::serve`], which runs the same engine a
+//! board runs.
+
+mod cli;
+mod modem;
+mod script;
+mod serial;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, SerialLine};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("at-host: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(&cli));
+    // Do not wait for a blocked read of standard input.
+    runtime.shutdown_background();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("at-host: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the mode `cli` asks for until it ends or the process is told to stop.
+async fn run(cli: &Cli) -> Result<(), String> {
+    let profile = cli.profile.into();
+    let work = async {
+        if let Some(script) = &cli.script {
+            return script::run(script, profile, cli.result_timeout()).await;
+        }
+        match &cli.serial {
+            SerialLine::Stdio => serial::stdio::run(profile).await,
+            SerialLine::Pty(path) => serial::pty::run(path, profile).await,
+            SerialLine::Tcp(addr) => serial::tcp::run(addr, profile).await,
+        }
+    };
+    tokio::select! {
+        result = work => result,
+        signal = stop_signal() => {
+            // Dropping `work` cleans up (e.g. removes the pseudo-terminal's link).
+            eprintln!("at-host: {signal}, stopping");
+            Ok(())
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM and names it.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        eprintln!("at-host: cannot watch for signals; stop with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "interrupted",
+        _ = terminate.recv() => "terminated",
+    }
+}
