@@ -36,6 +36,7 @@ mod network;
 mod options;
 mod runner;
 mod state;
+pub mod station;
 pub mod topic;
 mod urc;
 

@@ -1,0 +1,15 @@
+//! Network set-up commands in ESP-AT's format, generic over small traits a port
+//! implements: [`IpInterface`] for `AT+CIPSTA`, [`WifiStation`] for `AT+CWMODE`,
+//! `AT+CWJAP` and `AT+CWQAP`.
+
+mod ip;
+mod wifi;
+
+#[cfg(feature = "embassy-net")]
+mod embassy;
+
+pub use ip::{IpCommand, IpCommands, IpInterface, Ipv4Settings};
+pub use wifi::{AccessPoint, JoinError, WifiCommand, WifiCommands, WifiStation};
+
+#[cfg(feature = "embassy-net")]
+pub use embassy::EmbassyInterface;

@@ -1,0 +1,174 @@
+//! `AT+CWMODE`, `AT+CWJAP` and `AT+CWQAP`: joining a Wi-Fi network as a station.
+
+use core::fmt::Write as _;
+
+use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
+use embassy_time::{Duration, with_timeout};
+use heapless::String;
+
+at_core::command_table! {
+    /// The Wi-Fi station commands.
+    pub enum WifiCommand {
+        /// `AT+CWMODE`: only station mode (1) is supported.
+        Mode = "+CWMODE": QUERY | SET,
+        /// `AT+CWJAP`: join an access point, or show the joined one.
+        Join = "+CWJAP": QUERY | SET,
+        /// `AT+CWQAP`: leave the access point.
+        Quit = "+CWQAP": EXECUTE,
+    }
+}
+
+/// Why joining failed: the number is ESP-AT's `+CWJAP:<code>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinError {
+    /// No answer in time.
+    Timeout = 1,
+    /// The access point refused the password.
+    WrongPassword = 2,
+    /// No access point with that SSID.
+    NoAccessPoint = 3,
+    /// Any other failure.
+    Failed = 4,
+}
+
+/// The joined access point, for `AT+CWJAP?`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessPoint {
+    /// The SSID.
+    pub ssid: String<32>,
+    /// The BSSID.
+    pub bssid: [u8; 6],
+    /// The channel.
+    pub channel: u8,
+    /// The signal strength in dBm.
+    pub rssi: i8,
+}
+
+/// What the Wi-Fi commands need from a port's radio.
+#[allow(async_fn_in_trait)]
+pub trait WifiStation {
+    /// Joins `ssid` with `password` (empty for an open network); returns once associated.
+    async fn join(&mut self, ssid: &str, password: &str) -> Result<(), JoinError>;
+
+    /// Waits until the interface has an IPv4 address.
+    async fn wait_for_ip(&mut self);
+
+    /// The joined access point.
+    fn access_point(&self) -> Option<AccessPoint>;
+
+    /// Leaves the access point.
+    async fn leave(&mut self);
+}
+
+/// The Wi-Fi commands over a [`WifiStation`].
+pub struct WifiCommands<W> {
+    station: W,
+    join_timeout: Duration,
+}
+
+impl<W: WifiStation> WifiCommands<W> {
+    /// Commands for `station`; a join (association and address) may take 15 s.
+    pub fn new(station: W) -> Self {
+        Self {
+            station,
+            join_timeout: Duration::from_secs(15),
+        }
+    }
+
+    /// The station.
+    pub fn station(&mut self) -> &mut W {
+        &mut self.station
+    }
+
+    async fn join<C: Context>(
+        &mut self,
+        mut args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        args.expect_count(2..=2)?;
+        let ssid = args.str()?;
+        let password = args.str()?;
+        args.finish()?;
+        let ssid = core::str::from_utf8(ssid).map_err(|_| ErrorCode::INVALID_PARAMETER)?;
+        let password = core::str::from_utf8(password).map_err(|_| ErrorCode::INVALID_PARAMETER)?;
+        if ssid.is_empty() || ssid.len() > 32 || password.len() > 64 {
+            return Err(ErrorCode::INVALID_PARAMETER);
+        }
+        let timeout = self.join_timeout;
+        let station = &mut self.station;
+        let joined = cx
+            .wait(async {
+                with_timeout(timeout, async {
+                    station.join(ssid, password).await?;
+                    Ok::<(), JoinError>(())
+                })
+                .await
+                .unwrap_or(Err(JoinError::Timeout))
+            })
+            .await;
+        if let Err(error) = joined {
+            let mut line = LineBuf::<16>::new();
+            let _ = write!(line, "+CWJAP:{}", error as u8);
+            cx.write_line(line.as_bytes()).await;
+            return Err(JOIN_FAILED);
+        }
+        cx.write(b"WIFI CONNECTED\r\n").await;
+        // The response has started: wait without serving the UART.
+        let got_ip = with_timeout(timeout, self.station.wait_for_ip()).await;
+        if got_ip.is_err() {
+            cx.write(b"+CWJAP:1\r\n").await;
+            return Err(JOIN_FAILED);
+        }
+        cx.write(b"WIFI GOT IP\r\n").await;
+        Ok(Outcome::Ok)
+    }
+}
+
+/// `AT+CWJAP` failed; the `+CWJAP:<code>` line says why.
+pub const JOIN_FAILED: ErrorCode = ErrorCode::execution(0x0001);
+
+impl<W: WifiStation> CommandSet for WifiCommands<W> {
+    fn command(&self, index: usize) -> Option<&'static CommandInfo> {
+        WifiCommand::TABLE.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        index: usize,
+        form: Form,
+        mut args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        match (WifiCommand::from_index(index), form) {
+            (Some(WifiCommand::Mode), Form::Query) => cx.write_line(b"+CWMODE:1").await,
+            (Some(WifiCommand::Mode), _) => {
+                args.expect_count(1..=1)?;
+                args.int(1u8..=1)?;
+                args.finish()?;
+            }
+            (Some(WifiCommand::Join), Form::Query) => match self.station.access_point() {
+                Some(ap) => {
+                    let mut line = LineBuf::<96>::new();
+                    let [a, b, c, d, e, f] = ap.bssid;
+                    let _ = write!(
+                        line,
+                        "+CWJAP:\"{}\",\"{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}\",{},{}",
+                        ap.ssid, ap.channel, ap.rssi
+                    );
+                    cx.write_line(line.as_bytes()).await;
+                }
+                None => cx.write_line(b"No AP").await,
+            },
+            (Some(WifiCommand::Join), _) => return self.join(args, cx).await,
+            (Some(WifiCommand::Quit), _) => {
+                let was_joined = self.station.access_point().is_some();
+                self.station.leave().await;
+                if was_joined {
+                    cx.write(b"WIFI DISCONNECT\r\n").await;
+                }
+            }
+            (None, _) => return Err(ErrorCode::UNKNOWN_COMMAND),
+        }
+        Ok(Outcome::Ok)
+    }
+}
