@@ -7,6 +7,7 @@
 
 mod cli;
 mod modem;
+mod network;
 mod script;
 mod serial;
 

@@ -1,0 +1,84 @@
+//! The simulated board's network: the host's own TCP/IP stack.
+//!
+//! [`HostNetwork`] opens broker connections with tokio; [`HostInterface`] answers
+//! `AT+CIPSTA` with the host's first non-loopback IPv4 address.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use at_mqtt::station::{IpInterface, Ipv4Settings};
+use at_mqtt::{ConnectError, Network};
+use embedded_io_adapters::tokio_1::FromTokio;
+use tokio::net::TcpStream;
+
+/// Broker connections over the host's TCP.
+#[derive(Debug, Default)]
+pub struct HostNetwork;
+
+impl Network for HostNetwork {
+    type Stream<'a> = FromTokio<TcpStream>;
+
+    async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Stream<'_>, ConnectError> {
+        let address = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| ConnectError::Dns)?
+            .find(SocketAddr::is_ipv4)
+            .ok_or(ConnectError::Dns)?;
+        let stream = TcpStream::connect(address)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::TimedOut => ConnectError::Timeout,
+                _ => ConnectError::Refused,
+            })?;
+        // MQTT packets are small and latency-bound.
+        let _ = stream.set_nodelay(true);
+        Ok(FromTokio::new(stream))
+    }
+}
+
+/// The host's IPv4 configuration for `AT+CIPSTA`.
+///
+/// `AT+CIPSTA=` is recorded and reported back, but the simulator never changes the
+/// host's own addresses.
+#[derive(Debug, Default)]
+pub struct HostInterface {
+    configured: Option<Ipv4Settings>,
+}
+
+impl IpInterface for HostInterface {
+    fn ipv4(&self) -> Option<Ipv4Settings> {
+        self.configured.or_else(host_ipv4)
+    }
+
+    fn set_static(&mut self, settings: Ipv4Settings) {
+        self.configured = Some(settings);
+    }
+}
+
+/// The first non-loopback IPv4 interface, with the default gateway if it has one.
+fn host_ipv4() -> Option<Ipv4Settings> {
+    let interfaces = nix::ifaddrs::getifaddrs().ok()?;
+    let (name, address, netmask) = interfaces.into_iter().find_map(|interface| {
+        let address = interface.address?.as_sockaddr_in()?.ip();
+        let netmask = interface.netmask?.as_sockaddr_in()?.ip();
+        (!address.is_loopback()).then_some((interface.interface_name, address, netmask))
+    })?;
+    Some(Ipv4Settings {
+        address,
+        gateway: default_gateway(&name).unwrap_or(Ipv4Addr::UNSPECIFIED),
+        netmask,
+    })
+}
+
+/// The default route's gateway on `interface`, from `/proc/net/route`.
+fn default_gateway(interface: &str) -> Option<Ipv4Addr> {
+    let table = std::fs::read_to_string("/proc/net/route").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let mut fields = line.split_whitespace();
+        let (name, destination, gateway) = (fields.next()?, fields.next()?, fields.next()?);
+        if name != interface || destination != "00000000" {
+            return None;
+        }
+        let raw = u32::from_str_radix(gateway, 16).ok()?;
+        Some(Ipv4Addr::from(u32::from_be(raw)))
+    })
+}
