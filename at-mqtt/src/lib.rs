@@ -34,6 +34,7 @@ mod commands;
 pub mod error;
 mod network;
 mod options;
+mod resume;
 mod runner;
 mod state;
 pub mod station;
@@ -45,6 +46,7 @@ pub use commands::{MqttCommand, MqttCommands};
 pub use network::EmbassyNetwork;
 pub use network::{ConnectError, Network};
 pub use options::Options;
+pub use resume::ResumeSession;
 pub use runner::Runner;
 pub use state::{
     MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,

@@ -21,6 +21,7 @@ use crate::error::{
     CLIENT_UNSUBSCRIBE_FAILED, NO_CONFIGURED,
 };
 use crate::network::Network;
+use crate::resume::ResumeSession;
 use crate::state::{ConnConfig, Link, Request, Response, Shared, Target, UserConfig};
 use crate::topic::MAX_TOPIC;
 use crate::urc::{self, DISCONNECTED, SUBRECV_OVERHEAD};
@@ -168,9 +169,15 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             } else {
                 shared.options.command_timeout
             };
+            // A persistent session is resumed if the broker kept it while the modem
+            // was away; later reconnects resume it through minimq itself.
+            let resume = first && snapshot.conn.keep_session;
             let attempt = with_timeout(limit, async {
                 let stream = network.connect(host, port).await.ok()?;
-                session.connect(stream).await.ok()
+                session
+                    .connect(ResumeSession::new(stream, resume))
+                    .await
+                    .ok()
             })
             .await;
             let Ok(Some(mut conn)) = attempt else {
