@@ -372,7 +372,10 @@ mod tests {
             assert_eq!(a.int(0u16..=7200), Ok(7200));
             assert_eq!(a.int(-10i32..=10), Ok(-5));
             assert_eq!(a.int(1u16..=65535), Ok(65535));
-            assert_eq!(a.int(0u32..=10).map_err(|e| e.kind), Err(ArgErrorKind::OutOfRange));
+            assert_eq!(
+                a.int(0u32..=10).map_err(|e| e.kind),
+                Err(ArgErrorKind::OutOfRange)
+            );
         });
     }
 

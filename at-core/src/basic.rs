@@ -49,12 +49,20 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
         Basic::Restart => return Ok(BasicReply::Restart),
         Basic::Version => {
             let mut line = LineBuf::<96>::new();
-            let _ = write!(line, "AT version:{}(at-mqtt-modem)", config.firmware_version);
+            let _ = write!(
+                line,
+                "AT version:{}(at-mqtt-modem)",
+                config.firmware_version
+            );
             cx.write_line(line.as_bytes()).await;
             line.clear();
             let _ = write!(line, "Protocol profile:{}", config.profile.name());
             cx.write_line(line.as_bytes()).await;
-            let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+            let build = if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            };
             line.clear();
             let _ = write!(line, "Build profile:{build}");
             cx.write_line(line.as_bytes()).await;

@@ -279,7 +279,12 @@ mod tests {
             ("AT+GMR", "+GMR", Form::Execute, ""),
             ("AT+MQTTCONN?", "+MQTTCONN", Form::Query, ""),
             ("AT+MQTTPUB=?", "+MQTTPUB", Form::Test, ""),
-            ("At+mqttPub=0,\"t\",\"d\",0,0", "+mqttPub", Form::Set, "0,\"t\",\"d\",0,0"),
+            (
+                "At+mqttPub=0,\"t\",\"d\",0,0",
+                "+mqttPub",
+                Form::Set,
+                "0,\"t\",\"d\",0,0",
+            ),
             ("AT+X=", "+X", Form::Set, ""),
             ("AT+X=??", "+X", Form::Set, "??"),
         ];

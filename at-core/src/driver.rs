@@ -349,7 +349,10 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
         .find(|(_, info)| info.matches(parsed.name))
         .map(|(i, _)| i);
     let (forms, basic) = match basic {
-        Some(i) => (Basic::TABLE.get(i).map(|info| info.forms), Basic::from_index(i)),
+        Some(i) => (
+            Basic::TABLE.get(i).map(|info| info.forms),
+            Basic::from_index(i),
+        ),
         None => (None, None),
     };
     let extended = if basic.is_none() {

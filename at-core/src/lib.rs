@@ -39,8 +39,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-
-
 mod args;
 mod basic;
 mod blocking;

@@ -108,7 +108,12 @@ impl LineAssembler {
 mod tests {
     use super::*;
 
-    fn steps(input: &[u8]) -> (heapless::Vec<Step, 512>, heapless::Vec<heapless::Vec<u8, 256>, 8>) {
+    fn steps(
+        input: &[u8],
+    ) -> (
+        heapless::Vec<Step, 512>,
+        heapless::Vec<heapless::Vec<u8, 256>, 8>,
+    ) {
         let mut asm = LineAssembler::new();
         let mut steps = heapless::Vec::new();
         let mut lines = heapless::Vec::new();
@@ -139,9 +144,15 @@ mod tests {
     #[test]
     fn lf_after_cr_is_swallowed_but_lf_lf_is_an_empty_line() {
         let (s, _) = steps(b"AT\r\n");
-        assert_eq!(s.as_slice(), &[Step::Byte, Step::Byte, Step::Line, Step::Swallowed]);
+        assert_eq!(
+            s.as_slice(),
+            &[Step::Byte, Step::Byte, Step::Line, Step::Swallowed]
+        );
         let (s, _) = steps(b"AT\n\n");
-        assert_eq!(s.as_slice(), &[Step::Byte, Step::Byte, Step::Line, Step::Empty]);
+        assert_eq!(
+            s.as_slice(),
+            &[Step::Byte, Step::Byte, Step::Line, Step::Empty]
+        );
         let (s, _) = steps(b"\r\r\n");
         assert_eq!(s.as_slice(), &[Step::Empty, Step::Empty, Step::Swallowed]);
     }

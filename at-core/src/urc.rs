@@ -97,7 +97,10 @@ impl<const N: usize> UrcQueue<N> {
             }
             let [lo, hi] = u16::try_from(total).unwrap_or(u16::MAX).to_le_bytes();
             let mut at = ring.len;
-            for byte in [lo, hi].into_iter().chain(parts.iter().flat_map(|p| p.iter().copied())) {
+            for byte in [lo, hi]
+                .into_iter()
+                .chain(parts.iter().flat_map(|p| p.iter().copied()))
+            {
                 ring.put(at, byte);
                 at += 1;
             }
@@ -114,7 +117,8 @@ impl<const N: usize> UrcQueue<N> {
             Ok(true) => Poll::Ready(Ok(())),
             Err(e) => Poll::Ready(Err(e)),
             Ok(false) => {
-                self.ring.lock(|ring| ring.borrow_mut().writable.register(cx.waker()));
+                self.ring
+                    .lock(|ring| ring.borrow_mut().writable.register(cx.waker()));
                 // A pop may have happened between the attempt and the registration.
                 match self.try_push(parts) {
                     Ok(false) => Poll::Pending,
