@@ -290,7 +290,10 @@ impl<'a> Args<'a> {
     }
 }
 
-/// Parses `-?[0-9]+` without overflow.
+/// Parses `-?[0-9]+` without overflow, over the whole `i64` range.
+///
+/// A negative number is accumulated downwards so that `i64::MIN`, whose magnitude has
+/// no positive `i64`, parses too.
 fn parse_decimal(text: &[u8]) -> Result<i64, ArgErrorKind> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -304,12 +307,19 @@ fn parse_decimal(text: &[u8]) -> Result<i64, ArgErrorKind> {
         if !byte.is_ascii_digit() {
             return Err(ArgErrorKind::NotInteger);
         }
+        let digit = i64::from(byte - b'0');
         value = value
             .checked_mul(10)
-            .and_then(|v| v.checked_add(i64::from(byte - b'0')))
+            .and_then(|v| {
+                if negative {
+                    v.checked_sub(digit)
+                } else {
+                    v.checked_add(digit)
+                }
+            })
             .ok_or(ArgErrorKind::OutOfRange)?;
     }
-    Ok(if negative { -value } else { value })
+    Ok(value)
 }
 
 #[cfg(test)]

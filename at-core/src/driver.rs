@@ -5,7 +5,7 @@
 //! the driver selects between UART input, URCs and timers, and all partial-line state
 //! lives in the engine, not in the read future.
 
-use core::future::{Future, pending};
+use core::future::{Future, pending, ready};
 use core::pin::pin;
 
 use embassy_futures::select::{Either, Either3, select, select3};
@@ -193,6 +193,12 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
             if self.wrote || self.port.closed() {
                 // Never break a response; with the UART gone, just finish.
                 return future.await;
+            }
+            // Poll the command first: if it is already done, input buffered meanwhile
+            // was not completed while it ran and is left for the main loop. Otherwise
+            // the output would depend on how the UART happened to split its reads.
+            if let Either::First(output) = select(future.as_mut(), ready(())).await {
+                return output;
             }
             self.serve_busy_input().await;
             let allow_urc = self.state.urc_allowed();

@@ -1,0 +1,547 @@
+//! Shared test support: a scripted mock UART (async and blocking), a command set that
+//! exercises every service of the [`Context`], and helpers that run the engine over them.
+
+#![allow(
+    dead_code,
+    reason = "each test crate uses a different part of the support module"
+)]
+
+use std::collections::VecDeque;
+use std::future::Future;
+
+use at_core::{
+    Args, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, RawDataTimeout, Stop,
+    UrcQueue,
+};
+use embassy_futures::select::{Either, select};
+use embassy_futures::yield_now;
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::signal::Signal;
+use embassy_time::{Duration, Timer};
+use embedded_io_async::ErrorKind;
+
+/// The boot line.
+pub const READY: &[u8] = b"\r\nready\r\n";
+/// The success result.
+pub const OK: &[u8] = b"\r\nOK\r\n";
+/// The failure result.
+pub const ERROR: &[u8] = b"\r\nERROR\r\n";
+/// The busy line.
+pub const BUSY: &[u8] = b"busy p...\r\n";
+/// The raw data prompt.
+pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
+
+/// A one-shot event shared by the test, the mock UART and the command set.
+pub type Gate = Signal<NoopRawMutex, ()>;
+
+/// Concatenates byte strings: `cat(&[READY, b"AT\r\n", OK])`.
+pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+/// `ERR CODE:0x%08x\r\n` followed by `\r\nERROR\r\n`.
+pub fn err(code: u32) -> Vec<u8> {
+    let mut out = format!("ERR CODE:0x{code:08x}\r\n").into_bytes();
+    out.extend_from_slice(ERROR);
+    out
+}
+
+/// Shows bytes readably in assertion messages.
+pub fn show(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Asserts byte equality with a readable message.
+#[track_caller]
+pub fn assert_bytes(got: &[u8], expected: &[u8]) {
+    assert!(
+        got == expected,
+        "output differs\n     got: {}\nexpected: {}",
+        show(got),
+        show(expected)
+    );
+}
+
+/// One step of the scripted UART input.
+pub enum Item<'a> {
+    /// Bytes to deliver (split into reads of at most the reader's chunk size).
+    Data(Vec<u8>),
+    /// Once every byte before it has been read: signal the gate, then yield once so
+    /// that the engine's other futures see it before more input arrives.
+    Release(&'a Gate),
+    /// Stall until the gate is signalled.
+    Wait(&'a Gate),
+    /// Fail the read with this error.
+    Fail(ErrorKind),
+}
+
+/// Shorthand for [`Item::Data`].
+pub fn data(bytes: &[u8]) -> Item<'static> {
+    Item::Data(bytes.to_vec())
+}
+
+/// A scripted UART reader: yields the items in order, then end of input (`Ok(0)`).
+///
+/// Reads are cancel-safe: an item is removed only once it has had its effect.
+pub struct MockRx<'a> {
+    items: VecDeque<Item<'a>>,
+    /// Chunk sizes to cycle through for reads (empty: as much as the buffer takes).
+    chunks: Vec<usize>,
+    next_chunk: usize,
+}
+
+impl<'a> MockRx<'a> {
+    /// A reader over `items`, delivering each data item in as few reads as possible.
+    pub fn new(items: Vec<Item<'a>>) -> Self {
+        Self {
+            items: items.into(),
+            chunks: Vec::new(),
+            next_chunk: 0,
+        }
+    }
+
+    /// A reader over one block of bytes.
+    pub fn bytes(input: &[u8]) -> Self {
+        Self::new(vec![data(input)])
+    }
+
+    /// The same reader delivering one byte per read.
+    pub fn bytewise(self) -> Self {
+        self.chunked(vec![1])
+    }
+
+    /// The same reader delivering reads of the given sizes in turn (0 counts as 1).
+    pub fn chunked(mut self, sizes: Vec<usize>) -> Self {
+        self.chunks = sizes;
+        self
+    }
+
+    fn chunk_limit(&mut self) -> usize {
+        match self.chunks.get(self.next_chunk % self.chunks.len().max(1)) {
+            Some(&size) => {
+                self.next_chunk += 1;
+                size.max(1)
+            }
+            None => usize::MAX,
+        }
+    }
+}
+
+impl embedded_io_async::ErrorType for MockRx<'_> {
+    type Error = ErrorKind;
+}
+
+impl embedded_io_async::Read for MockRx<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        loop {
+            match self.items.front_mut() {
+                None => return Ok(0),
+                Some(Item::Data(bytes)) if bytes.is_empty() => {
+                    self.items.pop_front();
+                }
+                Some(Item::Data(_)) => {
+                    let limit = self.chunk_limit();
+                    let Some(Item::Data(bytes)) = self.items.front_mut() else {
+                        continue;
+                    };
+                    let n = bytes.len().min(buf.len()).min(limit);
+                    for (slot, byte) in buf.iter_mut().zip(bytes.drain(..n)) {
+                        *slot = byte;
+                    }
+                    if bytes.is_empty() {
+                        self.items.pop_front();
+                    }
+                    return Ok(n);
+                }
+                Some(Item::Release(gate)) => {
+                    let gate = *gate;
+                    self.items.pop_front();
+                    gate.signal(());
+                    yield_now().await;
+                }
+                Some(Item::Wait(gate)) => {
+                    let gate = *gate;
+                    gate.wait().await;
+                    self.items.pop_front();
+                }
+                Some(Item::Fail(kind)) => {
+                    let kind = *kind;
+                    self.items.pop_front();
+                    return Err(kind);
+                }
+            }
+        }
+    }
+}
+
+/// A UART writer that records every byte, optionally failing after `fail_after` bytes.
+#[derive(Debug, Default)]
+pub struct MockTx {
+    /// Everything written.
+    pub out: Vec<u8>,
+    /// Fail writes once this many bytes have been accepted.
+    pub fail_after: Option<usize>,
+    /// The number of flushes.
+    pub flushes: usize,
+}
+
+impl MockTx {
+    /// An empty recorder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl embedded_io_async::ErrorType for MockTx {
+    type Error = ErrorKind;
+}
+
+impl embedded_io_async::Write for MockTx {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        let room = match self.fail_after {
+            Some(limit) => limit.saturating_sub(self.out.len()),
+            None => usize::MAX,
+        };
+        if room == 0 && !buf.is_empty() {
+            return Err(ErrorKind::BrokenPipe);
+        }
+        let n = buf.len().min(room);
+        self.out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        self.flushes += 1;
+        Ok(())
+    }
+}
+
+/// A blocking UART reader over fixed bytes, reporting readiness like a real UART.
+#[derive(Debug)]
+pub struct BlockingRx {
+    input: VecDeque<u8>,
+    chunk: usize,
+    /// How many times `read_ready` answered `false` before the next byte (simulates gaps).
+    pub not_ready: usize,
+    pending_not_ready: usize,
+}
+
+impl BlockingRx {
+    /// A reader over `input`, `chunk` bytes per read, with `not_ready` idle polls between
+    /// reads.
+    pub fn new(input: &[u8], chunk: usize, not_ready: usize) -> Self {
+        Self {
+            input: input.iter().copied().collect(),
+            chunk: chunk.max(1),
+            not_ready,
+            pending_not_ready: not_ready,
+        }
+    }
+}
+
+impl embedded_io::ErrorType for BlockingRx {
+    type Error = ErrorKind;
+}
+
+impl embedded_io::ReadReady for BlockingRx {
+    fn read_ready(&mut self) -> Result<bool, ErrorKind> {
+        if self.pending_not_ready > 0 {
+            self.pending_not_ready -= 1;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+impl embedded_io::Read for BlockingRx {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        self.pending_not_ready = self.not_ready;
+        let n = self.input.len().min(buf.len()).min(self.chunk);
+        for (slot, byte) in buf.iter_mut().zip(self.input.drain(..n)) {
+            *slot = byte;
+        }
+        Ok(n)
+    }
+}
+
+/// A blocking UART writer that records every byte.
+#[derive(Debug, Default)]
+pub struct BlockingTx {
+    /// Everything written.
+    pub out: Vec<u8>,
+}
+
+impl embedded_io::ErrorType for BlockingTx {
+    type Error = ErrorKind;
+}
+
+impl embedded_io::Write for BlockingTx {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        // Accept at most 5 bytes at a time to exercise `write_all`.
+        let n = buf.len().min(5);
+        self.out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+at_core::command_table! {
+    /// Commands that exercise the engine's services.
+    pub enum TestCommand {
+        /// `AT+ECHO` in every form: prints the form and, for set, each field.
+        Echo = "+ECHO": TEST | QUERY | SET | EXECUTE,
+        /// `AT+ARGS=<0..9>,<str>[,<-5..5>]`: typed parameters, then `finish`.
+        Args = "+ARGS": SET,
+        /// `AT+FAIL=<0..65535>`: fails with `ErrorCode::execution(n)`.
+        Fail = "+FAIL": SET,
+        /// `AT+WAIT`: signals `started`, waits for `release`, answers `OK`.
+        Wait = "+WAIT": EXECUTE,
+        /// `AT+WWAIT`: writes `+WWAIT:1`, signals `started`, waits for `release`, `OK`.
+        WriteWait = "+WWAIT": EXECUTE,
+        /// `AT+RAW=<0..512>`: raw data, then `+RAW:<len>,<data>` or `+RAW:FAIL`.
+        Raw = "+RAW": SET,
+        /// `AT+RAWWAIT=<1..512>`: raw data, signal `started`, wait for `release`, then
+        /// `+RAWWAIT:<data>`.
+        RawWait = "+RAWWAIT": SET,
+        /// `AT+PROF?`: the profile name.
+        Prof = "+PROF": QUERY,
+        /// `AT+DONE`: writes its own result line.
+        Done = "+DONE": EXECUTE,
+    }
+}
+
+/// The events the waiting commands use.
+#[derive(Clone, Copy)]
+pub struct Gates<'a> {
+    /// Signalled by a waiting command when it starts waiting.
+    pub started: &'a Gate,
+    /// Ends a waiting command's wait.
+    pub release: &'a Gate,
+    /// Signalled by `AT+RAW` when its raw data completed or failed.
+    pub raw_done: &'a Gate,
+}
+
+/// The test command set. Without gates, waits complete at once.
+#[derive(Default)]
+pub struct TestSet<'a> {
+    /// The events; `None` makes every wait complete immediately.
+    pub gates: Option<Gates<'a>>,
+    /// How many commands of this set ran.
+    pub executed: usize,
+}
+
+impl<'a> TestSet<'a> {
+    /// A set whose waits complete at once.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A set whose waits use `gates`.
+    pub fn with_gates(gates: Gates<'a>) -> Self {
+        Self {
+            gates: Some(gates),
+            executed: 0,
+        }
+    }
+
+    async fn pause<C: Context>(&self, cx: &mut C) {
+        match self.gates {
+            Some(gates) => {
+                gates.started.signal(());
+                cx.wait(gates.release.wait()).await;
+            }
+            None => cx.wait(core::future::ready(())).await,
+        }
+    }
+}
+
+fn form_name(form: Form) -> &'static str {
+    match form {
+        Form::Test => "TEST",
+        Form::Query => "QUERY",
+        Form::Set => "SET",
+        Form::Execute => "EXEC",
+    }
+}
+
+impl CommandSet for TestSet<'_> {
+    fn command(&self, index: usize) -> Option<&'static at_core::CommandInfo> {
+        TestCommand::TABLE.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        index: usize,
+        form: Form,
+        mut args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        self.executed += 1;
+        let command = TestCommand::from_index(index).ok_or(ErrorCode::UNKNOWN_COMMAND)?;
+        match command {
+            TestCommand::Echo => {
+                let mut line = format!("+ECHO:{}", form_name(form)).into_bytes();
+                if form == Form::Set {
+                    while args.position() < args.len() {
+                        match args.opt_str()? {
+                            Some(value) => {
+                                line.extend_from_slice(b",[");
+                                line.extend_from_slice(value);
+                                line.push(b']');
+                            }
+                            None => line.extend_from_slice(b",-"),
+                        }
+                    }
+                }
+                cx.write_line(&line).await;
+            }
+            TestCommand::Args => {
+                let digit = args.int(0u8..=9)?;
+                let text = args.str()?.to_vec();
+                let extra = args.opt_int(-5i8..=5)?;
+                args.finish()?;
+                let mut line = format!("+ARGS:{digit},").into_bytes();
+                line.extend_from_slice(&text);
+                match extra {
+                    Some(n) => line.extend_from_slice(format!(",{n}").as_bytes()),
+                    None => line.extend_from_slice(b",-"),
+                }
+                cx.write_line(&line).await;
+            }
+            TestCommand::Fail => {
+                args.expect_count(1..=1)?;
+                let code = args.int(0u16..=u16::MAX)?;
+                return Err(ErrorCode::execution(code));
+            }
+            TestCommand::Wait => self.pause(cx).await,
+            TestCommand::WriteWait => {
+                cx.write_line(b"+WWAIT:1").await;
+                self.pause(cx).await;
+            }
+            TestCommand::Raw => {
+                args.expect_count(1..=1)?;
+                let len = usize::from(args.int(0u16..=512)?);
+                let mut buf = [0u8; 512];
+                let dest = buf.get_mut(..len).ok_or(ErrorCode::INVALID_PARAMETER)?;
+                let result = cx.raw_data(dest).await;
+                if let Some(gates) = self.gates {
+                    gates.raw_done.signal(());
+                }
+                match result {
+                    Ok(()) => {
+                        let mut line = format!("+RAW:{len},").into_bytes();
+                        line.extend_from_slice(dest);
+                        cx.write_line(&line).await;
+                    }
+                    Err(RawDataTimeout) => cx.write_line(b"+RAW:FAIL").await,
+                }
+                return Ok(Outcome::Done);
+            }
+            TestCommand::RawWait => {
+                args.expect_count(1..=1)?;
+                let len = usize::from(args.int(1u16..=512)?);
+                let mut buf = [0u8; 512];
+                let dest = buf.get_mut(..len).ok_or(ErrorCode::INVALID_PARAMETER)?;
+                if cx.raw_data(dest).await.is_err() {
+                    cx.write_line(b"+RAWWAIT:FAIL").await;
+                    return Ok(Outcome::Done);
+                }
+                self.pause(cx).await;
+                let mut line = b"+RAWWAIT:".to_vec();
+                line.extend_from_slice(dest);
+                cx.write_line(&line).await;
+                return Ok(Outcome::Done);
+            }
+            TestCommand::Prof => {
+                let line = format!("+PROF:{}", cx.profile().name());
+                cx.write_line(line.as_bytes()).await;
+            }
+            TestCommand::Done => {
+                cx.write_line(b"+DONE:OK").await;
+                return Ok(Outcome::Done);
+            }
+        }
+        Ok(Outcome::Ok)
+    }
+}
+
+/// The configuration most tests use: defaults for the board `test-board`.
+pub fn config() -> Config {
+    Config::new("test-board")
+}
+
+/// [`config`] with a 50 ms raw-data timeout.
+pub fn short_raw_timeout() -> Config {
+    let mut config = config();
+    config.raw_data_timeout = Duration::from_millis(50);
+    config
+}
+
+/// [`config`] with a 50 ms partial-line timeout.
+pub fn short_partial_timeout() -> Config {
+    let mut config = config();
+    config.partial_line_timeout = Duration::from_millis(50);
+    config
+}
+
+/// Runs `future` to completion, failing the test if it takes more than 20 s (a hang).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    embassy_futures::block_on(async {
+        match select(future, Timer::after(Duration::from_secs(20))).await {
+            Either::First(output) => output,
+            Either::Second(()) => panic!("the engine hung"),
+        }
+    })
+}
+
+/// Runs an engine with `config` and a gate-less [`TestSet`] over `rx` to its end.
+pub fn run_with(config: Config, mut rx: MockRx<'_>) -> (Result<Stop, ErrorKind>, Vec<u8>) {
+    let urcs = UrcQueue::<512>::new();
+    let mut engine = Engine::new(config, &urcs);
+    let mut tx = MockTx::new();
+    let mut set = TestSet::new();
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut set));
+    (stop, tx.out)
+}
+
+/// Runs `input` as one block, as single bytes, and in 3-byte reads; asserts that all
+/// three end at end of input with the same output, and returns it.
+#[track_caller]
+pub fn transcript(input: &[u8]) -> Vec<u8> {
+    transcript_with(config(), input)
+}
+
+/// [`transcript`] with a configuration.
+#[track_caller]
+pub fn transcript_with(config: Config, input: &[u8]) -> Vec<u8> {
+    let (stop, whole) = run_with(config, MockRx::bytes(input));
+    assert_eq!(stop, Ok(Stop::EndOfInput), "input {}", show(input));
+    for sizes in [vec![1], vec![3], vec![64, 1, 7]] {
+        let (stop, out) = run_with(config, MockRx::bytes(input).chunked(sizes.clone()));
+        assert_eq!(stop, Ok(Stop::EndOfInput), "chunks {sizes:?}");
+        assert!(
+            out == whole,
+            "chunks {sizes:?} changed the output\n   whole: {}\n chunked: {}",
+            show(&whole),
+            show(&out)
+        );
+    }
+    whole
+}
+
+/// Yields to the other joined futures `n` times.
+pub async fn yields(n: usize) {
+    for _ in 0..n {
+        yield_now().await;
+    }
+}
+
+/// Waits until the engine has written every queued URC.
+pub async fn until_empty<const N: usize>(urcs: &UrcQueue<N>) {
+    while !urcs.is_empty() {
+        yield_now().await;
+    }
+}
