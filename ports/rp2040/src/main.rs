@@ -16,7 +16,7 @@ use cortex_m::peripheral::SCB;
 use defmt::{info, warn};
 use embassy_executor::Spawner;
 use embassy_futures::join::join;
-use embassy_net::{Stack, StackResources};
+use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_net_wiznet::chip::W5500;
 use embassy_rp::clocks::RoscRng;
 use embassy_rp::flash::{Blocking, Flash};
@@ -58,7 +58,7 @@ bind_interrupts!(struct Irqs {
     entry = "cortex_m_rt::entry"
 )]
 async fn main(spawner: Spawner) -> ! {
-    let p = embassy_rp::init(Default::default());
+    let p = embassy_rp::init(embassy_rp::config::Config::default());
     info!("{} starting", BOARD);
 
     // The AT UART: UART0 on GP0 (TX) / GP1 (RX), 115200 8N1.
@@ -84,8 +84,10 @@ async fn main(spawner: Spawner) -> ! {
         .blocking_unique_id(&mut flash_id)
         .expect("reading the flash unique ID");
     let mut mac = [0x02, 0, 0, 0, 0, 0];
-    for (i, byte) in flash_id.iter().enumerate() {
-        mac[1 + i % 5] ^= byte;
+    for chunk in flash_id.chunks(5) {
+        for (slot, byte) in mac.iter_mut().skip(1).zip(chunk) {
+            *slot ^= byte;
+        }
     }
 
     // The W5500 on SPI0. clk_peri / 4: the W5500 is specified up to 33.3 MHz.
@@ -113,7 +115,7 @@ async fn main(spawner: Spawner) -> ! {
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
     let (net, runner) = embassy_net::new(
         device,
-        embassy_net::Config::dhcpv4(Default::default()),
+        embassy_net::Config::dhcpv4(DhcpConfig::default()),
         RESOURCES.init(StackResources::new()),
         RoscRng.next_u64(),
     );

@@ -16,7 +16,7 @@ use cortex_m::peripheral::SCB;
 use defmt::{info, warn};
 use embassy_executor::Spawner;
 use embassy_futures::join::join;
-use embassy_net::{Stack, StackResources};
+use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::peripherals::{ETH, ETH_SMA};
 use embassy_stm32::rng::Rng;
@@ -89,7 +89,7 @@ async fn main(spawner: Spawner) -> ! {
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
     let (net, runner) = embassy_net::new(
         device,
-        embassy_net::Config::dhcpv4(Default::default()),
+        embassy_net::Config::dhcpv4(DhcpConfig::default()),
         RESOURCES.init(StackResources::new()),
         u64::from_le_bytes(seed),
     );
@@ -129,8 +129,10 @@ fn clocks() -> Config {
 fn mac_address() -> [u8; 6] {
     let uid = embassy_stm32::uid::uid();
     let mut mac = [0x02, 0, 0, 0, 0, 0];
-    for (i, byte) in uid.iter().enumerate() {
-        mac[1 + i % 5] ^= byte;
+    for chunk in uid.chunks(5) {
+        for (slot, byte) in mac.iter_mut().skip(1).zip(chunk) {
+            *slot ^= byte;
+        }
     }
     mac
 }
