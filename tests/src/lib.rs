@@ -1,2 +1,36 @@
 //! End-to-end test harness: the `at-host` simulator driven over its serial line exactly
-//! as a host MCU drives a board.
+//! as a host MCU drives a board, a real mosquitto broker, and an MQTT peer on the other
+//! side of it.
+//!
+//! - [`Modem`] starts `at-host --serial tcp:127.0.0.1:0` (each test its own process and
+//!   port), connects as the host, and checks the modem's bytes exactly.
+//! - [`Broker`] starts mosquitto on a free loopback port. A missing mosquitto fails the
+//!   test with install instructions; it is never skipped.
+//! - [`SerialPort`] opens the simulator's pseudo-terminal (`--serial pty:PATH`) the way
+//!   a host program opens a serial port.
+//! - [`Peer`] is an MQTT v5 client (rumqttc) that publishes and subscribes through the
+//!   broker, standing for the rest of the world.
+//!
+//! Every process is killed by its process id when its handle drops, so tests can run in
+//! parallel and repeatedly without leaving anything behind.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    reason = "a test harness reports failures by panicking, with a readable message"
+)]
+
+mod binary;
+mod broker;
+mod modem;
+mod peer;
+mod process;
+mod serial_port;
+mod text;
+
+pub use binary::at_host;
+pub use broker::Broker;
+pub use modem::{Modem, TIMEOUT};
+pub use peer::{Message, Peer};
+pub use process::{Process, run_to_end};
+pub use serial_port::SerialPort;
+pub use text::{escape, render};

@@ -1,0 +1,237 @@
+//! The modem under test, reached as a host reaches a board: over its serial line.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::text::{diff, escape, render};
+use crate::{Process, at_host};
+
+/// A generous default wait for one response of the modem.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long `at-host` may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Who wrote a part of the transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Host,
+    Modem,
+}
+
+/// An `at-host --serial tcp:127.0.0.1:0` process and the host's connection to it.
+///
+/// Every byte sent and received is kept in a transcript that failure messages show.
+/// Received bytes are consumed in order by [`expect`](Self::expect) and
+/// [`read_until`](Self::read_until).
+pub struct Modem {
+    process: Process,
+    addr: SocketAddr,
+    stream: TcpStream,
+    /// Received and not yet consumed.
+    pending: Vec<u8>,
+    transcript: Vec<(Side, Vec<u8>)>,
+}
+
+impl Modem {
+    /// Starts `at-host --serial tcp:127.0.0.1:0 ARGS...` and connects to it, reading
+    /// nothing yet (the modem's `ready` is the first thing to arrive).
+    pub fn start(args: &[&str]) -> Self {
+        let mut command = Command::new(at_host());
+        command.args(["--serial", "tcp:127.0.0.1:0"]).args(args);
+        let mut process = Process::spawn("at-host", command);
+        let addr = process.wait_for_line("at-host: listening on ", START_TIMEOUT);
+        let addr: SocketAddr = addr
+            .parse()
+            .unwrap_or_else(|e| panic!("at-host printed a bad address {addr:?}: {e}"));
+        let stream = connect(addr);
+        Self {
+            process,
+            addr,
+            stream,
+            pending: Vec::new(),
+            transcript: Vec::new(),
+        }
+    }
+
+    /// Starts a modem with `args` and checks that it powers on with `\r\nready\r\n`.
+    pub fn ready(args: &[&str]) -> Self {
+        let mut modem = Self::start(args);
+        modem.expect(b"\r\nready\r\n", TIMEOUT);
+        modem
+    }
+
+    /// The address the simulator listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The simulator's process.
+    pub fn process(&mut self) -> &mut Process {
+        &mut self.process
+    }
+
+    /// Sends bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.record(Side::Host, bytes);
+        if let Err(e) = self
+            .stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush())
+        {
+            self.fail(&format!("cannot send {}: {e}", escape(bytes)));
+        }
+    }
+
+    /// Sends `line` followed by CR LF.
+    pub fn send_line(&mut self, line: &str) {
+        self.send(&[line.as_bytes(), b"\r\n"].concat());
+    }
+
+    /// Checks that the next bytes from the modem are exactly `expected`, waiting up to
+    /// `timeout` for them. Fails as soon as a byte differs, with a diff and the
+    /// transcript. Bytes after `expected` stay for the next call.
+    pub fn expect(&mut self, expected: &[u8], timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let n = self.pending.len().min(expected.len());
+            if self.pending.get(..n) != expected.get(..n) {
+                let message = format!(
+                    "the modem's output differs from what was expected:\n{}",
+                    diff(expected, &self.pending)
+                );
+                self.fail(&message);
+            }
+            if n == expected.len() {
+                self.pending.drain(..n);
+                return;
+            }
+            if let Err(why) = self.receive(deadline) {
+                let message = format!(
+                    "{why} while waiting for the expected bytes:\n{}",
+                    diff(expected, &self.pending)
+                );
+                self.fail(&message);
+            }
+        }
+    }
+
+    /// Reads until `pattern` arrives, waiting up to `timeout`, and returns everything up
+    /// to and including it. Bytes after it stay for the next call.
+    pub fn read_until(&mut self, pattern: &[u8], timeout: Duration) -> Vec<u8> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(at) = find(&self.pending, pattern) {
+                return self.pending.drain(..at + pattern.len()).collect();
+            }
+            if let Err(why) = self.receive(deadline) {
+                let message = format!(
+                    "{why} while waiting for {}; received meanwhile: {}",
+                    escape(pattern),
+                    escape(&self.pending)
+                );
+                self.fail(&message);
+            }
+        }
+    }
+
+    /// Checks that the modem sends nothing for `quiet`.
+    pub fn expect_silence(&mut self, quiet: Duration) {
+        let deadline = Instant::now() + quiet;
+        while self.pending.is_empty() {
+            if self.receive(deadline).is_err() {
+                break;
+            }
+        }
+        if !self.pending.is_empty() {
+            let message = format!(
+                "expected {quiet:?} of silence, but the modem sent {}",
+                escape(&self.pending)
+            );
+            self.fail(&message);
+        }
+    }
+
+    /// Closes the host's connection and opens a new one (a new power-on of the
+    /// simulated board). Unread bytes are dropped; the new `ready` is not read.
+    pub fn reconnect(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+        self.pending.clear();
+        self.stream = connect(self.addr);
+        self.transcript
+            .push((Side::Host, b"(reconnect)\n".to_vec()));
+    }
+
+    /// The exchange so far: lines starting with `> ` were sent by the host, `< ` by the
+    /// modem; bytes escaped as by [`escape`](crate::escape), one serial line per line.
+    pub fn transcript(&self) -> String {
+        self.transcript
+            .iter()
+            .map(|(side, bytes)| match side {
+                Side::Host => render("> ", bytes),
+                Side::Modem => render("< ", bytes),
+            })
+            .collect()
+    }
+
+    fn record(&mut self, side: Side, bytes: &[u8]) {
+        match self.transcript.last_mut() {
+            Some((last, chunk)) if *last == side => chunk.extend_from_slice(bytes),
+            _ => self.transcript.push((side, bytes.to_vec())),
+        }
+    }
+
+    /// Reads what is available before `deadline` into `pending`.
+    fn receive(&mut self, deadline: Instant) -> Result<(), String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("timed out".into());
+        }
+        self.stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| format!("cannot set a read timeout: {e}"))?;
+        let mut chunk = [0u8; 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => Err("the modem closed the connection".into()),
+            Ok(n) => {
+                let bytes = chunk.get(..n).unwrap_or_default();
+                self.pending.extend_from_slice(bytes);
+                self.record(Side::Modem, bytes);
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err("timed out".into())
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
+            Err(e) => Err(format!("reading from the modem failed: {e}")),
+        }
+    }
+
+    fn fail(&self, message: &str) -> ! {
+        panic!(
+            "{message}\n--- transcript ---\n{}--- at-host standard error ---\n{}",
+            self.transcript(),
+            self.process.log()
+        )
+    }
+}
+
+/// Connects the host's end of the serial line.
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("cannot connect to at-host on {addr}: {e}"));
+    stream
+        .set_nodelay(true)
+        .unwrap_or_else(|e| panic!("cannot set TCP_NODELAY: {e}"));
+    stream
+}
+
+/// The offset of the first `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
