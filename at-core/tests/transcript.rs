@@ -13,7 +13,10 @@ mod support;
 
 use std::future::Future;
 
-use at_core::{Config, Engine, Profile, Settings, Stop, UrcQueue};
+use at_core::{
+    Args, CommandInfo, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, Profile,
+    Settings, Stop, UrcQueue,
+};
 use embassy_futures::join::join;
 use embedded_io_async::ErrorKind;
 use support::{
@@ -1525,4 +1528,135 @@ fn blocking_driver_writes_queued_urcs_when_idle() {
     let stop = engine.run_blocking(rx, &mut tx, &mut ());
     assert_eq!(stop, Ok(Stop::EndOfInput));
     assert_bytes(&tx.out, &cat(&[READY, URC, b"AT\r\n", OK]));
+}
+
+// ---------------------------------------------------------------------------------------
+// Combining command sets
+// ---------------------------------------------------------------------------------------
+
+at_core::command_table! {
+    /// A second, independent command set.
+    pub enum Extra {
+        /// `AT+PING`: `+PING:PONG`.
+        Ping = "+PING": EXECUTE,
+        /// `AT+GMR` again: the basic command must win.
+        Gmr = "+GMR": EXECUTE,
+    }
+}
+
+/// Runs [`Extra`].
+struct ExtraSet;
+
+impl CommandSet for ExtraSet {
+    fn command(&self, index: usize) -> Option<&'static CommandInfo> {
+        Extra::TABLE.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        index: usize,
+        _form: Form,
+        _args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        match Extra::from_index(index) {
+            Some(Extra::Ping) => cx.write_line(b"+PING:PONG").await,
+            Some(Extra::Gmr) => cx.write_line(b"+GMR:SHADOWED").await,
+            None => return Err(ErrorCode::UNKNOWN_COMMAND),
+        }
+        Ok(Outcome::Ok)
+    }
+}
+
+fn run_set<S: CommandSet>(set: &mut S, input: &[u8]) -> Vec<u8> {
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(input).bytewise(), &mut tx, set));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    tx.out
+}
+
+#[test]
+fn tuple_of_sets_dispatches_to_both_halves() {
+    let mut set = (TestSet::new(), ExtraSet);
+    let out = run_set(&mut set, b"AT+PING\r\nAT+ECHO=1\r\nAT+DONE\r\n");
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+PING\r\n+PING:PONG\r\n",
+            OK,
+            b"AT+ECHO=1\r\n+ECHO:SET,[1]\r\n",
+            OK,
+            b"AT+DONE\r\n+DONE:OK\r\n",
+        ]),
+    );
+    assert_eq!(set.0.executed, 2);
+    assert_eq!(set.len(), TestSet::new().len() + 2);
+}
+
+#[test]
+fn tuple_of_sets_continues_the_cmd_indices() {
+    let mut set = (TestSet::new(), ExtraSet);
+    let out = run_set(&mut set, b"AT+CMD?\r\n");
+    let text = String::from_utf8(out).expect("ascii");
+    assert!(
+        text.contains("+CMD:15,\"AT+DONE\",0,0,0,1\r\n+CMD:16,\"AT+PING\",0,0,0,1\r\n+CMD:17,\"AT+GMR\",0,0,0,1\r\n\r\nOK\r\n"),
+        "{text}"
+    );
+    let mut set = ((), ExtraSet);
+    let out = run_set(&mut set, b"AT+CMD?\r\nAT+PING\r\n");
+    let text = String::from_utf8(out).expect("ascii");
+    assert!(text.contains("+CMD:7,\"AT+PING\",0,0,0,1\r\n"), "{text}");
+    assert!(
+        text.ends_with("AT+PING\r\n+PING:PONG\r\n\r\nOK\r\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn basic_commands_take_precedence_over_a_set_with_the_same_name() {
+    let out = run_set(&mut ExtraSet, b"AT+GMR\r\n");
+    assert_bytes(
+        &out,
+        &cat(&[READY, b"AT+GMR\r\n", &gmr_lines("seed", "test-board"), OK]),
+    );
+}
+
+#[test]
+fn rst_completed_while_busy_gets_busy_and_does_not_restart() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+WAIT\r\n"),
+            data(b"AT+RST\r\n"),
+            Item::Release(&bench.release),
+        ];
+        let (stop, out) = bench.run(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(
+            &out,
+            &cat(&[READY, b"AT+WAIT\r\n", b"AT+RST\r\n", BUSY, OK]),
+        );
+    }
+}
+
+#[test]
+fn ate0_completed_while_busy_does_not_change_echo() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+WAIT\r\n"),
+            data(b"ATE0\r\n"),
+            Item::Release(&bench.release),
+            data(b"AT\r\n"),
+        ];
+        let (stop, out) = bench.run(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(
+            &out,
+            &cat(&[READY, b"AT+WAIT\r\n", b"ATE0\r\n", BUSY, OK, b"AT\r\n", OK]),
+        );
+    }
 }
