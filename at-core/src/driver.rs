@@ -43,6 +43,8 @@ struct Port<'p, R, W> {
     echo: EchoBuf,
     error: Option<ErrorKind>,
     eof: bool,
+    /// When bytes last arrived: the partial-line timeout counts from here.
+    last_input: Instant,
 }
 
 impl<R: Read, W: Write> Port<'_, R, W> {
@@ -66,6 +68,7 @@ impl<R: Read, W: Write> Port<'_, R, W> {
             Ok(n) => {
                 self.start = 0;
                 self.end = n;
+                self.last_input = Instant::now();
             }
             Err(e) => self.error = Some(embedded_io_async::Error::kind(&e)),
         }
@@ -142,13 +145,15 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         self.port.flush().await;
     }
 
-    /// Waits for input, a URC (when allowed) or the partial-line timeout.
+    /// Waits for input, a URC (when allowed) or the partial-line timeout, which runs from
+    /// the last received byte (writing a URC does not restart it).
     async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
-        let timeout = self
-            .state
-            .assembler
-            .has_partial()
-            .then_some(self.state.config.partial_line_timeout);
+        let deadline = self.state.assembler.has_partial().then(|| {
+            // Saturating: a timeout of `Duration::MAX` means never, not a panic.
+            self.port
+                .last_input
+                .saturating_add(self.state.config.partial_line_timeout)
+        });
         let urcs = self.state.urcs;
         let urc = async {
             if allow_urc {
@@ -158,8 +163,8 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
             }
         };
         let timer = async {
-            match timeout {
-                Some(t) => Timer::after(t).await,
+            match deadline {
+                Some(deadline) => Timer::at(deadline).await,
                 None => pending::<()>().await,
             }
         };
@@ -220,7 +225,8 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout> {
         self.port.write(PROMPT).await;
         self.port.flush().await;
-        let deadline = Instant::now() + self.state.config.raw_data_timeout;
+        // Saturating: a timeout of `Duration::MAX` means never, not a panic.
+        let deadline = Instant::now().saturating_add(self.state.config.raw_data_timeout);
         let mut filled = 0;
         let mut first = true;
         while filled < dest.len() {
@@ -268,6 +274,7 @@ impl<const URC: usize> Engine<'_, URC> {
             echo: EchoBuf::new(),
             error: None,
             eof: false,
+            last_input: Instant::now(),
         };
         port.write(READY).await;
         port.flush().await;

@@ -15,10 +15,11 @@ pub struct Config {
     pub board: &'static str,
     /// The firmware version shown by `AT+GMR`.
     pub firmware_version: &'static str,
-    /// How long raw data may take to arrive in full (SPEC.md section 4; default 10 s).
+    /// How long raw data may take to arrive in full (SPEC.md section 4; default 10 s;
+    /// `Duration::MAX` waits for ever).
     pub raw_data_timeout: Duration,
     /// How long a partial line may wait for its next byte before it is discarded
-    /// (default 10 s).
+    /// (default 10 s; `Duration::MAX` waits for ever).
     pub partial_line_timeout: Duration,
 }
 

@@ -18,6 +18,7 @@ use at_core::{
     Settings, Stop, UrcQueue,
 };
 use embassy_futures::join::join;
+use embassy_time::{Duration, Timer};
 use embedded_io_async::ErrorKind;
 use support::{
     BUSY, BlockingRx, BlockingTx, ERROR, Gate, Gates, Item, MockRx, MockTx, OK, PROMPT, READY,
@@ -1401,6 +1402,64 @@ fn partial_line_timeout_discards_it_silently() {
         assert_bytes(
             &out,
             &cat(&[READY, b"AT", URC, b"E0\r\n", ERROR, b"AT\r\n", OK]),
+        );
+    }
+}
+
+#[test]
+fn partial_line_timeout_counts_from_the_last_byte_not_the_last_urc() {
+    // Echo off, so URCs may be written while the partial line waits. They must not
+    // restart its timeout: only received bytes do.
+    let bench = Bench::new();
+    let items = vec![
+        data(b"ATE0\r\nAT"),
+        Item::Release(&bench.a),
+        Item::Wait(&bench.b),
+        data(b"\r\n"),
+    ];
+    let producer = async {
+        bench.a.wait().await;
+        // URCs every 10 ms for 300 ms, six times the 50 ms partial-line timeout.
+        for _ in 0..30 {
+            bench.push(URC).await;
+            Timer::after(Duration::from_millis(10)).await;
+        }
+        until_empty(&bench.urcs).await;
+        bench.b.signal(());
+    };
+    let (stop, out) = bench.run(short_partial_timeout(), items, Vec::new(), producer);
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    // The `AT` was discarded long before its terminator came: no `OK` for it.
+    assert_bytes(&out, &cat(&[READY, b"ATE0\r\n", OK, &URC.repeat(30)]));
+}
+
+#[test]
+fn timeouts_of_duration_max_mean_never() {
+    let mut config = config();
+    config.partial_line_timeout = Duration::MAX;
+    config.raw_data_timeout = Duration::MAX;
+    for chunks in modes() {
+        let bench = Bench::new();
+        // The engine goes idle with a partial line, and inside raw data.
+        let items = vec![
+            data(b"AT"),
+            Item::Release(&bench.a),
+            data(b"\r\nAT+RAW=4\r\nab"),
+            Item::Release(&bench.b),
+            data(b"cd"),
+        ];
+        let (stop, out) = bench.run(config, items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(
+            &out,
+            &cat(&[
+                READY,
+                b"AT\r\n",
+                OK,
+                b"AT+RAW=4\r\n",
+                PROMPT,
+                b"+RAW:4,abcd\r\n",
+            ]),
         );
     }
 }
