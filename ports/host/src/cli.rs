@@ -9,6 +9,39 @@ use std::time::Duration;
 use at_core::Profile;
 use clap::{Parser, ValueEnum};
 
+/// The long help of `--serial`.
+const SERIAL_HELP: &str = r"The serial line a host talks to.
+
+stdio      Read the host's bytes from standard input and write the modem's bytes
+           to standard output (interactive use; end of input powers the modem off
+           and exits). A terminal in its usual mode echoes what you type and sends
+           LF at Enter; the modem echoes too, so turn its echo off with ATE0 if
+           you like.
+
+pty:PATH   Open a pseudo-terminal in raw mode and make PATH a symbolic link to it
+           (e.g. /tmp/modem -> /dev/pts/5). Any serial program can open PATH:
+           picocom, `socat - PATH,raw,echo=0`, pyserial, or a host driver under
+           test. Programs may close and reopen it; the modem keeps running. The
+           link is removed when the simulator exits (Ctrl-C or SIGTERM included).
+           Bytes the modem writes while no program has the port open wait in the
+           terminal's buffer and are read by the next program that opens it
+           (pyserial discards them when it opens a port).
+
+tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge.
+           One host connection is served at a time; further connections wait
+           until it closes. Each accepted connection is a power-on: a fresh modem
+           that prints `ready`. The bound address is printed to standard error as
+           `at-host: listening on IP:PORT` (useful with port 0).";
+
+/// The long help of `--script`.
+const SCRIPT_HELP: &str = r"Run the AT lines of FILE against a fresh modem instead of serving a serial line, as if a host typed them, and print the transcript to standard output.
+
+FILE holds one command line per line; empty lines and lines starting with `#` are skipped. Each line is sent with CR LF, then the next is held back until the modem's final result: `OK`, `ERROR`, `busy p...`, or a result line such as `+MQTTPUBRAW:OK` or `+MQTTPUB:FAIL`. After the OK of `AT+RST` the next `ready` is awaited too. A command that enters raw data mode (`AT+MQTTPUBRAW=...`, `AT+MQTTLONG...=...`) waits for the `>` prompt, and the next line of FILE is sent as its data, without CR LF (if the command is refused instead, that line is skipped).
+
+The transcript shows every byte: lines starting with `> ` were sent by the host, lines starting with `< ` were written by the modem. CR, LF, tab and backslash are written as \r, \n, \t and \\, other bytes outside printable ASCII as \xNN, and each transcript line ends after an LF of the serial stream.
+
+Exits 0 when every line got its result, 1 when a result did not come within --result-timeout (or the script cannot be read).";
+
 /// Simulates the AT-command MQTT modem on Linux.
 ///
 /// The modem speaks AT commands on a serial line, exactly as the firmware of a board does
@@ -23,26 +56,7 @@ pub struct Cli {
         long,
         value_name = "LINE",
         default_value = "stdio",
-        long_help = "The serial line a host talks to.\n\
-\n\
-stdio      Read the host's bytes from standard input and write the modem's bytes to\n\
-           standard output (interactive use; end of input powers the modem off and\n\
-           exits). A terminal in its usual mode echoes what you type and sends LF at\n\
-           Enter; the modem echoes too, so turn its echo off with ATE0 if you like.\n\
-\n\
-pty:PATH   Open a pseudo-terminal in raw mode and make PATH a symbolic link to it\n\
-           (e.g. /tmp/modem -> /dev/pts/5). Any serial program can open PATH:\n\
-           picocom, `socat - PATH,raw,echo=0`, pyserial, or a host driver under test.\n\
-           Programs may close and reopen it; the modem keeps running. The link is\n\
-           removed when the simulator exits (Ctrl-C or SIGTERM included). Bytes the\n\
-           modem writes while no program has the port open wait in the terminal's\n\
-           buffer and are read by the next program that opens it.\n\
-\n\
-tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge. One\n\
-           host connection is served at a time; further connections wait until it\n\
-           closes. Each accepted connection is a power-on: a fresh modem that prints\n\
-           `ready`. The bound address is printed to standard error as\n\
-           `at-host: listening on IP:PORT` (useful with port 0)."
+        long_help = SERIAL_HELP
     )]
     pub serial: SerialLine,
 
@@ -56,22 +70,7 @@ tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge. O
         long,
         value_name = "FILE",
         conflicts_with = "serial",
-        long_help = "Run the AT lines of FILE against a fresh modem instead of serving a \
-serial line, as if a host typed them, and print the transcript to standard output.\n\
-\n\
-FILE holds one command line per line; empty lines and lines starting with `#` are \
-skipped. Each line is sent with CR LF, then the next is held back until the modem's \
-final result: `OK`, `ERROR`, `busy p...`, or a result line such as `+MQTTPUBRAW:OK` \
-or `+MQTTPUB:FAIL`. After `AT+RST`'s OK the next `ready` is awaited too. A command \
-that enters raw data mode (`AT+MQTTPUBRAW=...`, `AT+MQTTLONG...=...`) waits for the \
-`>` prompt, and the next line of FILE is sent as its data, without CR LF (if the \
-command is refused instead, that line is skipped).\n\
-\n\
-The transcript shows every byte: lines starting with `> ` were sent by the host, \
-lines starting with `< ` were written by the modem; CR, LF, backslash and other \
-control bytes are written as \\r, \\n, \\\\ and \\xNN, and each shown line ends after \
-an LF of the serial stream. Exits 0 when every line got its result, 1 when a result \
-did not come within --result-timeout."
+        long_help = SCRIPT_HELP
     )]
     pub script: Option<PathBuf>,
 
@@ -141,7 +140,7 @@ impl fmt::Display for SerialLine {
 /// The `--profile` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProfileArg {
-    /// What the seed document describes (the default).
+    /// The protocol as this project specifies it (the default).
     Seed,
     /// Byte-compatible with current ESP-AT.
     #[value(name = "esp-at")]
