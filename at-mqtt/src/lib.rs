@@ -11,15 +11,27 @@
 //! Run both in one task; when the engine returns (e.g. `AT+RST`), dropping the runner
 //! drops the broker connection as a power cut would:
 //!
-//! ```ignore
-//! let urcs = UrcQueue::<4096>::new();
-//! let shared = Shared::<1024, 10>::new(Options::new(Profile::Seed));
-//! let mut engine = Engine::new(Config::new("my-board"), &urcs);
-//! let mut commands = MqttCommands::new(&shared);
-//! let mut runner = Runner::new(&shared, &urcs, network, &mut rx, &mut tx);
-//! match select(engine.run(&mut uart_rx, &mut uart_tx, &mut commands), runner.run()).await {
-//!     Either::First(stop) => { /* restart the board */ }
-//!     Either::Second(never) => match never {},
+//! ```
+//! use at_core::{Config, Engine, Profile, Stop, UrcQueue};
+//! use at_mqtt::{MqttCommands, Network, Options, Runner, Shared};
+//! use embassy_futures::select::{Either, select};
+//! use embedded_io_async::{ErrorKind, Read, Write};
+//!
+//! async fn modem<N: Network>(
+//!     uart_rx: &mut impl Read,
+//!     uart_tx: &mut impl Write,
+//!     network: N,
+//! ) -> Result<Stop, ErrorKind> {
+//!     let urcs = UrcQueue::<4096>::new();
+//!     let shared = Shared::<1024, 10>::new(Options::new(Profile::Seed));
+//!     let mut engine = Engine::new(Config::new("my-board"), &urcs);
+//!     let mut commands = MqttCommands::new(&shared);
+//!     let (mut rx, mut tx) = ([0; 2048], [0; 2048]);
+//!     let mut runner = Runner::new(&shared, &urcs, network, &mut rx, &mut tx);
+//!     match select(engine.run(uart_rx, uart_tx, &mut commands), runner.run()).await {
+//!         Either::First(stop) => stop, // e.g. `Stop::Restart`: reset the board
+//!         Either::Second(never) => never,
+//!     }
 //! }
 //! ```
 //!
