@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the host simulator as an MQTT modem, with a private mosquitto broker to talk to.
+#
+#   scripts/simulator.sh                       # AT commands on this terminal (stdio)
+#   scripts/simulator.sh --serial pty:/tmp/modem   # a serial port for picocom/pyserial
+#   scripts/simulator.sh --serial tcp:127.0.0.1:5000 --profile esp-at
+#
+# Installs mosquitto when it is missing (Debian/Ubuntu, as root), starts it on a free
+# loopback port, prints that port, runs `at-host` with the given arguments, and stops
+# the broker when the simulator exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v mosquitto >/dev/null 2>&1; then
+    echo "simulator: installing mosquitto" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
+fi
+
+cargo build -q --release -p at-host
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dir=$(mktemp -d)
+cat >"$dir/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+log_dest file $dir/mosquitto.log
+CONF
+if [ "$(id -u)" = 0 ]; then echo "user root" >>"$dir/mosquitto.conf"; fi
+mosquitto -c "$dir/mosquitto.conf" 2>>"$dir/mosquitto.log" &
+broker=$!
+trap 'kill "$broker" 2>/dev/null; wait "$broker" 2>/dev/null; rm -rf "$dir"' EXIT
+
+cat >&2 <<INFO
+simulator: mosquitto listens on 127.0.0.1:$port (log: $dir/mosquitto.log)
+simulator: try  AT+MQTTUSERCFG=0,1,"demo","","",0,0,""
+                AT+MQTTCONN=0,"127.0.0.1",$port,1
+                AT+MQTTSUB=0,"demo/#",1
+                AT+MQTTPUB=0,"demo/hello","hi",1,0
+           and from another terminal:  mosquitto_pub -p $port -t demo/x -m hello
+INFO
+target/release/at-host "$@"
