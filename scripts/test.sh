@@ -15,6 +15,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
 
+# The library crates must build without the standard library.
+scripts/check-no-std.sh
+
 # ---------------------------------------------------------------------------------------
 # Firmware builds and size reports.
 #
