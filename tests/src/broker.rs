@@ -80,6 +80,23 @@ impl Broker {
         self.process.as_ref().map(Process::log).unwrap_or_default()
     }
 
+    /// Waits up to `timeout` until mosquitto's log (since its last start) contains
+    /// `needle` at least `count` times; fails with the log otherwise.
+    pub fn wait_for_log(&self, needle: &str, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.matches(needle).count() >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not log {needle:?} {count} time(s) within {timeout:?}; its log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Kills the broker (SIGKILL: clients lose the connection without a DISCONNECT) and
     /// waits until its port refuses connections.
     pub fn stop(&mut self) {

@@ -19,6 +19,7 @@
     reason = "a test harness reports failures by panicking, with a readable message"
 )]
 
+pub mod at;
 mod binary;
 mod broker;
 mod modem;

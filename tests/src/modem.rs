@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::text::{diff, escape, render};
-use crate::{Process, at_host};
+use crate::{Process, at, at_host};
 
 /// A generous default wait for one response of the modem.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -112,6 +112,65 @@ impl Modem {
                 let message = format!(
                     "{why} while waiting for the expected bytes:\n{}",
                     diff(expected, &self.pending)
+                );
+                self.fail(&message);
+            }
+        }
+    }
+
+    /// Sends `line` with CR LF and checks the whole answer (with echo on, the echo first),
+    /// waiting up to [`TIMEOUT`].
+    pub fn exchange(&mut self, line: &str, answer: &[u8]) {
+        self.send_line(line);
+        self.expect(answer, TIMEOUT);
+    }
+
+    /// Turns on `ERR CODE` lines (`AT+SYSLOG=1`, echo on).
+    pub fn syslog_on(&mut self) {
+        self.exchange("AT+SYSLOG=1", &at::echoed("AT+SYSLOG=1", at::OK));
+    }
+
+    /// Configures MQTT over TCP with `client_id` and connects to the broker on loopback
+    /// `port` without automatic reconnection, checking the seed profile's exact bytes
+    /// (echo on).
+    pub fn mqtt_connect(&mut self, client_id: &str, port: u16) {
+        let user = at::user_cfg(client_id);
+        self.exchange(&user, &at::echoed(&user, at::OK));
+        let conn = at::conn(port, 0);
+        let connected = [at::CONNECTED, at::OK].concat();
+        self.exchange(&conn, &at::echoed(&conn, &connected));
+    }
+
+    /// Checks that the next bytes from the modem are exactly one of `choices` (for
+    /// output whose order the protocol leaves open, e.g. a URC before or after a
+    /// result), waiting up to `timeout`; returns the index of the one received.
+    pub fn expect_one_of(&mut self, choices: &[&[u8]], timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut possible = false;
+            for (index, choice) in choices.iter().enumerate() {
+                let n = self.pending.len().min(choice.len());
+                if self.pending.get(..n) == choice.get(..n) {
+                    if n == choice.len() {
+                        self.pending.drain(..n);
+                        return index;
+                    }
+                    possible = true;
+                }
+            }
+            let why = if possible {
+                self.receive(deadline).err()
+            } else {
+                Some("no choice matches".to_owned())
+            };
+            if let Some(why) = why {
+                let expected: String = choices
+                    .iter()
+                    .map(|choice| format!("  one of:   {}\n", escape(choice)))
+                    .collect();
+                let message = format!(
+                    "{why} while waiting for one of the expected outputs:\n{expected}  received: {}",
+                    escape(&self.pending)
                 );
                 self.fail(&message);
             }
