@@ -155,6 +155,10 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
                 .saturating_add(self.state.config.partial_line_timeout)
         });
         let urcs = self.state.urcs;
+        // A waiting URC goes first, so that continuous input cannot starve it.
+        if allow_urc && !urcs.is_empty() {
+            return Wake::Urc;
+        }
         let urc = async {
             if allow_urc {
                 urcs.wait_ready().await;
@@ -256,9 +260,12 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
 }
 
 impl<const URC: usize> Engine<'_, URC> {
-    /// Runs the modem over `rx`/`tx` with the extra `commands`, writing `ready` first.
+    /// Runs the modem over `rx`/`tx` with the extra `commands`.
     ///
-    /// Returns on `AT+RST` (after its `OK`), at end of input, or on a UART error.
+    /// The first run after [`new`](Self::new) or [`reset`](Self::reset) writes `ready`;
+    /// running again after a UART error or end of input resumes silently. Returns on
+    /// `AT+RST` (after its `OK`, with the engine reset, so the next run boots afresh), at
+    /// end of input, or on a UART error.
     pub async fn run<R: Read, W: Write, S: CommandSet>(
         &mut self,
         rx: &mut R,
@@ -276,8 +283,11 @@ impl<const URC: usize> Engine<'_, URC> {
             eof: false,
             last_input: Instant::now(),
         };
-        port.write(READY).await;
-        port.flush().await;
+        if !self.booted {
+            self.booted = true;
+            port.write(READY).await;
+            port.flush().await;
+        }
         loop {
             while let Some(byte) = port.next_byte() {
                 let Some(input) = self.state.feed(byte, &mut port.echo) else {
@@ -290,6 +300,9 @@ impl<const URC: usize> Engine<'_, URC> {
                     return Err(error);
                 }
                 if let Some(stop) = stop {
+                    if stop == Stop::Restart {
+                        self.reset();
+                    }
                     return Ok(stop);
                 }
             }

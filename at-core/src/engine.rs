@@ -121,6 +121,8 @@ impl<const URC: usize> State<'_, URC> {
 /// [`run`](Self::run) (async) or [`run_blocking`](Self::run_blocking).
 pub struct Engine<'q, const URC: usize> {
     pub(crate) state: State<'q, URC>,
+    /// Whether `ready` was written since creation or the last [`reset`](Self::reset).
+    pub(crate) booted: bool,
     pub(crate) command: [u8; MAX_LINE_CONTENT],
 }
 
@@ -135,6 +137,7 @@ impl<'q, const URC: usize> Engine<'q, URC> {
                 urcs,
             },
             command: [0; MAX_LINE_CONTENT],
+            booted: false,
         }
     }
 
@@ -148,8 +151,10 @@ impl<'q, const URC: usize> Engine<'q, URC> {
         self.state.settings
     }
 
-    /// Back to power-on state: echo on, syslog off, no partial line.
+    /// Back to power-on state: echo on, syslog off, no partial line, and `ready` is
+    /// written again by the next [`run`](Self::run).
     pub fn reset(&mut self) {
+        self.booted = false;
         self.state.settings = Settings::default();
         self.state.assembler = LineAssembler::new();
     }
