@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds the board firmware crates (ports/stm32, ports/rp2040, ports/esp32c3) in release.
+#
+# Usage: scripts/build-firmware.sh [--clippy] [PORT...]
+#
+#   PORT      stm32, rp2040 or esp32c3 (default: all three)
+#   --clippy  also run `cargo clippy --release` on each port, failing on any warning
+#
+# Each port is built from its own directory, so its .cargo/config.toml (target, linker
+# scripts, runner) applies. When the standard library for a port's target is installed
+# (`rustup target list --installed`), the plain build is used; otherwise core and alloc
+# are built from the rust-src component with `-Zbuild-std` (RUSTC_BOOTSTRAP=1 lets stable
+# accept the flag). One target directory per target: target/firmware/<target>.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# port directory : target triple
+ports=(
+  "stm32:thumbv7em-none-eabihf"
+  "rp2040:thumbv6m-none-eabi"
+  "esp32c3:riscv32imc-unknown-none-elf"
+)
+
+clippy=false
+selected=()
+for arg in "$@"; do
+  case "$arg" in
+    --clippy) clippy=true ;;
+    -h | --help)
+      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    -*)
+      echo "unknown option: $arg" >&2
+      exit 2
+      ;;
+    *) selected+=("$arg") ;;
+  esac
+done
+
+# Whether the standard library for target $1 is available without building it.
+target_installed() {
+  if command -v rustup >/dev/null 2>&1; then
+    rustup target list --installed 2>/dev/null | grep -qx "$1"
+  else
+    compgen -G "$(rustc --print sysroot)/lib/rustlib/$1/lib/libcore-*.rlib" >/dev/null
+  fi
+}
+
+# Runs cargo subcommand $2 for the port in directory $1 and target $3.
+cargo_port() {
+  local dir="$1" command="$2" target="$3"
+  shift 3
+  local flags=(--release)
+  local env=(CARGO_TARGET_DIR="$root/target/firmware/$target")
+  if ! target_installed "$target"; then
+    flags+=(-Zbuild-std=core,alloc)
+    env+=(RUSTC_BOOTSTRAP=1)
+  fi
+  (cd "$root/ports/$dir" && env "${env[@]}" cargo "$command" "${flags[@]}" "$@")
+}
+
+built=0
+for entry in "${ports[@]}"; do
+  dir="${entry%%:*}"
+  target="${entry##*:}"
+  if ((${#selected[@]} > 0)) && [[ ! " ${selected[*]} " =~ " $dir " ]]; then
+    continue
+  fi
+  how="installed target"
+  target_installed "$target" || how="-Zbuild-std=core,alloc"
+  echo "==> ports/$dir ($target, $how)"
+  start=$SECONDS
+  cargo_port "$dir" build "$target"
+  if $clippy; then
+    cargo_port "$dir" clippy "$target" -- -D warnings
+  fi
+  echo "    ports/$dir done in $((SECONDS - start)) s:" \
+    "target/firmware/$target/$target/release/at-modem-$dir"
+  built=$((built + 1))
+done
+
+if ((built == 0)); then
+  echo "no port matched: ${selected[*]} (known: stm32 rp2040 esp32c3)" >&2
+  exit 2
+fi
