@@ -17,6 +17,7 @@ use embassy_futures::join::join;
 use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::pipe::Pipe;
+use esp_backtrace as _;
 use esp_hal::Async;
 use esp_hal::clock::CpuClock;
 use esp_hal::rng::Rng;
@@ -25,7 +26,6 @@ use esp_hal::uart::{Uart, UartRx, UartTx};
 use esp_println::println;
 use esp_radio::wifi::{ControllerConfig, Interface, WifiController};
 use static_cell::StaticCell;
-use {esp_backtrace as _, esp_println as _};
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
