@@ -1,7 +1,8 @@
 //! The command line: which serial line the simulated modem is attached to, its protocol
-//! profile, and the script mode.
+//! profile, its network (the host's TCP or a TAP device), and the script mode.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -41,6 +42,29 @@ FILE holds one command line per line; empty lines and lines starting with `#` ar
 The transcript shows every byte: lines starting with `> ` were sent by the host, lines starting with `< ` were written by the modem. CR, LF, tab and backslash are written as \r, \n, \t and \\, other bytes outside printable ASCII as \xNN, and each transcript line ends after an LF of the serial stream.
 
 Exits 0 when every line got its result, 1 when a result did not come within --result-timeout (or the script cannot be read).";
+
+/// The long help of `--tap`.
+const TAP_HELP: &str = r"Run the modem's network on an embassy-net (smoltcp) TCP/IP stack, the one the boards run, over the Linux TAP device IFACE, instead of on the host's own TCP. The stack sends and receives Ethernet frames on IFACE with a random locally administered MAC address, chosen at start and kept across power-ons; whatever IFACE is connected to (a bridge, a network namespace) is the board's network.
+
+Each power-on (the start, every accepted tcp: connection, AT+RST) starts a fresh stack, as a board reboot does: DHCP runs again or the static --tap-address is set again, and an address set with AT+CIPSTA= is forgotten. AT+CIPSTA? reports the stack's address and AT+CIPSTA= sets it. Until the stack has an address (no DHCP lease yet), AT+CIPSTA? shows 0.0.0.0 and AT+MQTTCONN answers ERROR at once.
+
+Set-up: IFACE must exist as a TAP device and be up before at-host starts; at-host attaches to it but never creates, configures or removes it. As root:
+
+    ip tuntap add IFACE mode tap      (add `user NAME` to let NAME attach)
+    ip link set IFACE up
+
+then connect IFACE to a network, e.g. a bridge joined by a veth pair whose other end is in a network namespace running the broker:
+
+    ip link add br0 type bridge && ip link set br0 up
+    ip link set IFACE master br0
+    ip netns add broker
+    ip link add veth0 type veth peer name veth1 netns broker
+    ip link set veth0 master br0 && ip link set veth0 up
+    ip -n broker addr add 10.0.0.1/24 dev veth1 && ip -n broker link set veth1 up
+    ip netns exec broker mosquitto -c CONF      (CONF: `listener 1883 10.0.0.1`)
+    at-host --tap IFACE --tap-address 10.0.0.2/24
+
+Attaching needs read-write access to /dev/net/tun and either root (CAP_NET_ADMIN) or being the user the device was created for. If IFACE goes down while the modem runs, its frames are lost (reported on standard error) and the modem keeps running, as a board with a pulled cable does.";
 
 /// Simulates the AT-command MQTT modem on Linux.
 ///
@@ -82,12 +106,157 @@ pub struct Cli {
         requires = "script"
     )]
     pub result_timeout: u64,
+
+    /// Run the network on embassy-net (smoltcp) over the TAP device IFACE instead of the
+    /// host's TCP (needs an existing, up TAP device and root: see --help).
+    #[arg(long, value_name = "IFACE", long_help = TAP_HELP)]
+    pub tap: Option<InterfaceName>,
+
+    /// With --tap: a static address with its prefix length, e.g. 10.0.0.2/24 (without
+    /// it the address comes from DHCP).
+    #[arg(long, value_name = "A.B.C.D/NN", requires = "tap")]
+    pub tap_address: Option<Ipv4Prefix>,
+
+    /// With --tap-address: the default gateway (inside the address's subnet); without it
+    /// only the subnet itself is reachable.
+    #[arg(long, value_name = "A.B.C.D", requires = "tap_address")]
+    pub tap_gateway: Option<Ipv4Addr>,
+
+    /// With --tap-address: a DNS server for host names in AT+MQTTCONN (up to 3 times).
+    #[arg(long, value_name = "A.B.C.D", requires = "tap_address")]
+    pub tap_dns: Vec<Ipv4Addr>,
 }
 
 impl Cli {
     /// The result timeout of the script mode.
     pub fn result_timeout(&self) -> Duration {
         Duration::from_secs(self.result_timeout)
+    }
+
+    /// The TAP network asked for with `--tap`, checked for consistency.
+    pub fn tap(&self) -> Result<Option<TapSettings>, String> {
+        let Some(name) = self.tap.clone() else {
+            return Ok(None);
+        };
+        if self.tap_dns.len() > MAX_DNS_SERVERS {
+            return Err(format!(
+                "--tap-dns may be given at most {MAX_DNS_SERVERS} times"
+            ));
+        }
+        if let (Some(address), Some(gateway)) = (self.tap_address, self.tap_gateway)
+            && !address.contains(gateway)
+        {
+            return Err(format!(
+                "--tap-gateway {gateway} is outside the subnet of --tap-address {address}"
+            ));
+        }
+        Ok(Some(TapSettings {
+            name,
+            address: self.tap_address,
+            gateway: self.tap_gateway,
+            dns_servers: self.tap_dns.clone(),
+        }))
+    }
+}
+
+/// How many DNS servers the stack holds (embassy-net's limit).
+pub const MAX_DNS_SERVERS: usize = 3;
+
+/// The `--tap` options together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TapSettings {
+    /// The TAP device.
+    pub name: InterfaceName,
+    /// The static address, or `None` for DHCP.
+    pub address: Option<Ipv4Prefix>,
+    /// The default gateway of the static address.
+    pub gateway: Option<Ipv4Addr>,
+    /// DNS servers of the static address (at most [`MAX_DNS_SERVERS`]).
+    pub dns_servers: Vec<Ipv4Addr>,
+}
+
+/// A Linux network interface name: 1 to 15 bytes, no `/`, whitespace, `:` or NUL, and
+/// not `.` or `..` (the kernel's rules).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceName(String);
+
+impl InterfaceName {
+    /// The longest name the kernel accepts (`IFNAMSIZ` minus its NUL).
+    pub const MAX_LEN: usize = 15;
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for InterfaceName {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.is_empty() || text.len() > Self::MAX_LEN {
+            return Err(format!(
+                "an interface name has 1 to {} bytes, `{text}` has {}",
+                Self::MAX_LEN,
+                text.len()
+            ));
+        }
+        let bad = |c: char| c == '/' || c == ':' || c == '\0' || c.is_whitespace();
+        if text.contains(bad) || text == "." || text == ".." {
+            return Err(format!("`{text}` is not a valid interface name"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl fmt::Display for InterfaceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An IPv4 address with a prefix length, written `A.B.C.D/NN`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv4Prefix {
+    /// The address.
+    pub address: Ipv4Addr,
+    /// The prefix length, 1 to 32.
+    pub len: u8,
+}
+
+impl Ipv4Prefix {
+    /// The netmask of the prefix.
+    pub fn netmask(self) -> u32 {
+        u32::MAX << (32 - u32::from(self.len))
+    }
+
+    /// Whether `other` is in this address's subnet.
+    pub fn contains(self, other: Ipv4Addr) -> bool {
+        (self.address.to_bits() ^ other.to_bits()) & self.netmask() == 0
+    }
+}
+
+impl FromStr for Ipv4Prefix {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let usage = || format!("`{text}` is not A.B.C.D/NN (e.g. 10.0.0.2/24)");
+        let (address, len) = text.split_once('/').ok_or_else(usage)?;
+        let address: Ipv4Addr = address.parse().map_err(|_| usage())?;
+        let len: u8 = len.parse().map_err(|_| usage())?;
+        if !(1..=32).contains(&len) {
+            return Err(format!("the prefix length of `{text}` must be 1 to 32"));
+        }
+        if address.is_unspecified() || address.is_broadcast() || address.is_multicast() {
+            return Err(format!("{address} cannot be the modem's address"));
+        }
+        Ok(Self { address, len })
+    }
+}
+
+impl fmt::Display for Ipv4Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.len)
     }
 }
 
@@ -188,6 +357,86 @@ mod tests {
     #[test]
     fn command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn interface_names_follow_the_kernel_rules() {
+        assert_eq!(
+            "tap0".parse::<InterfaceName>().map(|n| n.to_string()),
+            Ok("tap0".to_owned())
+        );
+        assert!("a23456789012345".parse::<InterfaceName>().is_ok());
+        for bad in ["", "a234567890123456", "a/b", "a b", "a:1", ".", ".."] {
+            assert!(bad.parse::<InterfaceName>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn prefixes_parse_and_contain_their_subnet() {
+        let prefix: Ipv4Prefix = "10.1.2.3/24".parse().unwrap();
+        assert_eq!(prefix.address, Ipv4Addr::new(10, 1, 2, 3));
+        assert_eq!(prefix.len, 24);
+        assert_eq!(prefix.to_string(), "10.1.2.3/24");
+        assert!(prefix.contains(Ipv4Addr::new(10, 1, 2, 1)));
+        assert!(!prefix.contains(Ipv4Addr::new(10, 1, 3, 1)));
+        let host: Ipv4Prefix = "10.1.2.3/32".parse().unwrap();
+        assert!(host.contains(Ipv4Addr::new(10, 1, 2, 3)));
+        assert!(!host.contains(Ipv4Addr::new(10, 1, 2, 4)));
+        for bad in [
+            "10.1.2.3",
+            "10.1.2.3/",
+            "10.1.2.3/0",
+            "10.1.2.3/33",
+            "10.1.2/24",
+            "0.0.0.0/8",
+            "224.0.0.1/4",
+            "255.255.255.255/32",
+            "10.1.2.3/24 ",
+        ] {
+            assert!(bad.parse::<Ipv4Prefix>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tap_options_need_their_base_option() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["at-host"], args].concat());
+        assert!(parse(&["--tap-address", "10.0.0.2/24"]).is_err());
+        assert!(parse(&["--tap", "t", "--tap-gateway", "10.0.0.1"]).is_err());
+        assert!(parse(&["--tap", "t", "--tap-dns", "10.0.0.1"]).is_err());
+        let dhcp = parse(&["--tap", "t"]).unwrap().tap().unwrap().unwrap();
+        assert_eq!(dhcp.address, None);
+        assert_eq!(parse(&[]).unwrap().tap(), Ok(None));
+    }
+
+    #[test]
+    fn tap_settings_are_checked() {
+        let tap = |args: &[&str]| {
+            Cli::try_parse_from(
+                [
+                    &["at-host", "--tap", "t", "--tap-address", "10.0.0.2/24"],
+                    args,
+                ]
+                .concat(),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|cli| cli.tap())
+        };
+        let settings = tap(&["--tap-gateway", "10.0.0.1", "--tap-dns", "10.0.0.53"]);
+        assert_eq!(
+            settings,
+            Ok(Some(TapSettings {
+                name: InterfaceName("t".into()),
+                address: Some(Ipv4Prefix {
+                    address: Ipv4Addr::new(10, 0, 0, 2),
+                    len: 24
+                }),
+                gateway: Some(Ipv4Addr::new(10, 0, 0, 1)),
+                dns_servers: vec![Ipv4Addr::new(10, 0, 0, 53)],
+            }))
+        );
+        assert!(tap(&["--tap-gateway", "10.0.1.1"]).is_err());
+        let four = ["--tap-dns", "1.1.1.1"].repeat(4);
+        assert!(tap(&four).is_err());
     }
 
     #[test]

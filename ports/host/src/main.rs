@@ -3,19 +3,23 @@
 //! The modem's serial line is standard input/output, a pseudo-terminal, or a TCP
 //! listener (see `at-host --help`); `--script` plays a file of AT lines instead. Each
 //! serial mode hands its byte streams to [`modem::serve`], which runs the same engine a
-//! board runs.
+//! board runs. The modem's network is the host's TCP, or with `--tap` the boards'
+//! embassy-net stack on a Linux TAP device.
 
 mod cli;
 mod modem;
 mod network;
 mod script;
 mod serial;
+mod tap;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, SerialLine};
+use crate::modem::{Board, Uplink};
+use crate::tap::Tap;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,15 +47,29 @@ fn main() -> ExitCode {
 
 /// Runs the mode `cli` asks for until it ends or the process is told to stop.
 async fn run(cli: &Cli) -> Result<(), String> {
-    let profile = cli.profile.into();
+    // The network comes first: a TAP device that cannot be used is reported before
+    // the serial line opens.
+    let uplink = match cli.tap()? {
+        Some(settings) => {
+            let tap = Tap::open(&settings)?;
+            eprintln!("at-host: network on {}", tap.describe());
+            Uplink::Tap(Box::new(tap))
+        }
+        None => Uplink::Host,
+    };
+    let mut board = Board {
+        profile: cli.profile.into(),
+        uplink,
+    };
+    let board = &mut board;
     let work = async {
         if let Some(script) = &cli.script {
-            return script::run(script, profile, cli.result_timeout()).await;
+            return script::run(script, board, cli.result_timeout()).await;
         }
         match &cli.serial {
-            SerialLine::Stdio => serial::stdio::run(profile).await,
-            SerialLine::Pty(path) => serial::pty::run(path, profile).await,
-            SerialLine::Tcp(addr) => serial::tcp::run(addr, profile).await,
+            SerialLine::Stdio => serial::stdio::run(board).await,
+            SerialLine::Pty(path) => serial::pty::run(path, board).await,
+            SerialLine::Tcp(addr) => serial::tcp::run(addr, board).await,
         }
     };
     tokio::select! {

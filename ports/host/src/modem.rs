@@ -3,13 +3,18 @@
 //! Every serial mode hands its byte streams to [`serve`], which powers the modem on,
 //! restarts it on `AT+RST`, and returns when the host side of the line goes away.
 
+use std::convert::Infallible;
+use std::future::Future;
+
 use at_core::{Config, Engine, Profile, Stop, UrcQueue};
-use at_mqtt::station::IpCommands;
-use at_mqtt::{MqttCommands, Options, Runner, Shared};
-use embassy_futures::select::{Either, select};
+use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared};
+use embassy_futures::select::{Either3, select3};
+use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::network::{HostInterface, HostNetwork};
+use crate::tap::{self, Tap};
 
 /// The board name shown by `AT+GMR`.
 pub const BOARD: &str = "host";
@@ -25,6 +30,24 @@ const MQTT_TX_BYTES: usize = 8 * 1024;
 const PAYLOAD_BYTES: usize = 1024;
 /// Subscriptions held at once.
 const SUBSCRIPTIONS: usize = 10;
+/// Receive and send buffers of the broker's TCP socket on the TAP stack.
+const TAP_SOCKET_BYTES: usize = 8 * 1024;
+
+/// What the simulated board is made of.
+pub struct Board {
+    /// The protocol profile.
+    pub profile: Profile,
+    /// Its network.
+    pub uplink: Uplink,
+}
+
+/// The network the board's MQTT connections and `AT+CIPSTA` use.
+pub enum Uplink {
+    /// The host's own TCP/IP stack.
+    Host,
+    /// An embassy-net stack on a TAP device, started afresh at each power-on.
+    Tap(Box<Tap>),
+}
 
 /// Runs the modem over one serial connection until the host side ends its input.
 ///
@@ -33,38 +56,74 @@ const SUBSCRIPTIONS: usize = 10;
 pub async fn serve<R: Read, W: Write>(
     rx: &mut R,
     tx: &mut W,
-    profile: Profile,
+    board: &mut Board,
 ) -> Result<(), ErrorKind> {
     loop {
-        match power_on(rx, tx, profile).await? {
+        match power_on(rx, tx, board).await? {
             Stop::Restart => {}
             Stop::EndOfInput => return Ok(()),
         }
     }
 }
 
-/// One power-on of the modem: fresh state, `ready`, commands until restart or end of
-/// input.
+/// One power-on of the modem: its network brought up, then [`firmware`].
 async fn power_on<R: Read, W: Write>(
     rx: &mut R,
     tx: &mut W,
-    profile: Profile,
+    board: &mut Board,
 ) -> Result<Stop, ErrorKind> {
+    let profile = board.profile;
+    match &mut board.uplink {
+        Uplink::Host => {
+            let idle = std::future::pending();
+            let interface = HostInterface::default();
+            firmware(rx, tx, profile, HostNetwork, interface, idle).await
+        }
+        Uplink::Tap(device) => {
+            let mut resources = StackResources::<{ tap::SOCKETS }>::new();
+            let (stack, mut runner) = device.power_on(&mut resources);
+            let mut socket_rx = vec![0; TAP_SOCKET_BYTES];
+            let mut socket_tx = vec![0; TAP_SOCKET_BYTES];
+            let network = EmbassyNetwork::new(stack, &mut socket_rx, &mut socket_tx);
+            let interface = EmbassyInterface::new(stack);
+            let driver = tap::run(stack, &mut runner);
+            firmware(rx, tx, profile, network, interface, driver).await
+        }
+    }
+}
+
+/// The firmware from power-on to restart or end of input: fresh state, `ready`, commands.
+///
+/// `network` carries the broker connections, `interface` answers `AT+CIPSTA`, and
+/// `stack` is whatever keeps the network moving (the TAP stack's runner), polled beside
+/// the engine and the MQTT runner.
+async fn firmware<R, W, N, I>(
+    rx: &mut R,
+    tx: &mut W,
+    profile: Profile,
+    network: N,
+    interface: I,
+    stack: impl Future<Output = Infallible>,
+) -> Result<Stop, ErrorKind>
+where
+    R: Read,
+    W: Write,
+    N: Network,
+    I: IpInterface,
+{
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
     let mut engine = Engine::new(Config::new(BOARD).with_profile(profile), &urcs);
     let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(profile));
-    let mut commands = (
-        MqttCommands::new(&shared),
-        IpCommands::new(HostInterface::default()),
-    );
+    let mut commands = (MqttCommands::new(&shared), IpCommands::new(interface));
     let mut mqtt_rx = vec![0; MQTT_RX_BYTES];
     let mut mqtt_tx = vec![0; MQTT_TX_BYTES];
-    // The MQTT runner works beside the engine for the whole power-on and feeds `urcs`.
-    // It never ends by itself: the power-on ends with the engine, and dropping the
-    // runner drops the broker connection as a power cut would.
-    let mut runner = Runner::new(&shared, &urcs, HostNetwork, &mut mqtt_rx, &mut mqtt_tx);
-    match select(engine.run(rx, tx, &mut commands), runner.run()).await {
-        Either::First(stop) => stop,
-        Either::Second(never) => never,
+    // The MQTT runner and the network stack work beside the engine for the whole
+    // power-on. They never end by themselves: the power-on ends with the engine, and
+    // dropping them drops the broker connection and the stack as a power cut would.
+    let mut runner = Runner::new(&shared, &urcs, network, &mut mqtt_rx, &mut mqtt_tx);
+    match select3(engine.run(rx, tx, &mut commands), runner.run(), stack).await {
+        Either3::First(stop) => stop,
+        Either3::Second(never) => never,
+        Either3::Third(never) => match never {},
     }
 }

@@ -8,11 +8,10 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use at_core::Profile;
 use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
-use crate::modem;
+use crate::modem::{self, Board};
 
 /// The power-on line.
 const READY: &[u8] = b"\r\nready\r\n";
@@ -30,15 +29,15 @@ const LINE_RESULTS: [&[u8]; 5] = [
 const LINE_BUFFER: usize = 4096;
 
 /// Runs the script at `path` on a fresh modem and prints the transcript to stdout.
-pub async fn run(path: &Path, profile: Profile, timeout: Duration) -> Result<(), String> {
+pub async fn run(path: &Path, board: &mut Board, timeout: Duration) -> Result<(), String> {
     let text =
         std::fs::read(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
     let lines = script_lines(&text);
-    let (host, board) = tokio::io::duplex(LINE_BUFFER);
-    let (board_rx, board_tx) = tokio::io::split(board);
+    let (host, line) = tokio::io::duplex(LINE_BUFFER);
+    let (board_rx, board_tx) = tokio::io::split(line);
     let mut rx = FromTokio::new(board_rx);
     let mut tx = FromTokio::new(board_tx);
-    let modem = modem::serve(&mut rx, &mut tx, profile);
+    let modem = modem::serve(&mut rx, &mut tx, board);
     // The host end is dropped when the script ends: the modem sees end of input.
     let script = Host::new(host, timeout).play(lines);
     let (modem, script) = tokio::join!(modem, script);

@@ -8,13 +8,12 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use at_core::Profile;
 use embedded_io_adapters::tokio_1::FromTokio;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 use tokio::net::unix::pipe;
 
-use crate::modem;
+use crate::modem::{self, Board};
 
 /// An open pseudo-terminal pair in raw mode: the master side as the modem's UART.
 pub struct Pty {
@@ -90,7 +89,7 @@ impl Drop for Link {
 
 /// Opens a pseudo-terminal, links it at `path`, and serves the modem on it until an
 /// I/O error (or until the simulator is stopped, which drops the link).
-pub async fn run(path: &Path, profile: Profile) -> Result<(), String> {
+pub async fn run(path: &Path, board: &mut Board) -> Result<(), String> {
     let mut pty = Pty::open().map_err(|e| format!("cannot open a pseudo-terminal: {e}"))?;
     let _link = Link::create(pty.tty(), path).map_err(|e| {
         format!(
@@ -106,7 +105,7 @@ pub async fn run(path: &Path, profile: Profile) -> Result<(), String> {
     );
     let Pty { rx, tx, tty, .. } = &mut pty;
     // The slave stays open, so the input never ends while the simulator runs.
-    modem::serve(rx, tx, profile)
+    modem::serve(rx, tx, board)
         .await
         .map_err(|kind| format!("serial line on {} failed: {kind:?}", tty.display()))
 }

@@ -3,14 +3,13 @@
 //! One host connection is served at a time; each accepted connection powers the modem
 //! on afresh, so it starts with `ready`.
 
-use at_core::Profile;
 use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::net::TcpListener;
 
-use crate::modem;
+use crate::modem::{self, Board};
 
 /// Listens on `addr` and serves one host connection after the other, forever.
-pub async fn run(addr: &str, profile: Profile) -> Result<(), String> {
+pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -31,7 +30,7 @@ pub async fn run(addr: &str, profile: Profile) -> Result<(), String> {
         let (read, write) = stream.into_split();
         let mut rx = FromTokio::new(read);
         let mut tx = FromTokio::new(write);
-        match modem::serve(&mut rx, &mut tx, profile).await {
+        match modem::serve(&mut rx, &mut tx, board).await {
             Ok(()) => eprintln!("at-host: host {peer} disconnected"),
             Err(kind) => eprintln!("at-host: connection with {peer} failed: {kind:?}"),
         }
