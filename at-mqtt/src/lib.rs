@@ -50,13 +50,15 @@ mod resume;
 mod runner;
 mod state;
 pub mod station;
+#[cfg(feature = "tls-psk")]
+mod tls;
 pub mod topic;
 mod urc;
 
 pub use commands::{MqttCommand, MqttCommands};
 #[cfg(feature = "embassy-net")]
 pub use network::EmbassyNetwork;
-pub use network::{ConnectError, Network};
+pub use network::{ConnectError, Network, SplitStream};
 pub use options::Options;
 pub use resume::ResumeSession;
 pub use runner::Runner;
@@ -64,4 +66,6 @@ pub use state::{
     MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
     Shared,
 };
+#[cfg(feature = "tls-psk")]
+pub use tls::TlsPsk;
 pub use urc::SUBRECV_OVERHEAD;

@@ -19,11 +19,34 @@ pub enum ConnectError {
     NoResources,
 }
 
+/// Splits a stream into halves that can be used at the same time (TLS needs a reader
+/// and a writer that never wait for each other).
+pub trait SplitStream {
+    /// The reading half.
+    type Reader<'s>: embedded_io_async::Read
+    where
+        Self: 's;
+    /// The writing half.
+    type Writer<'s>: embedded_io_async::Write
+    where
+        Self: 's;
+
+    /// Borrows both halves.
+    fn split(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>);
+}
+
 /// Opens TCP streams to a broker.
 #[allow(async_fn_in_trait)]
 pub trait Network {
     /// A connected stream; dropping it closes the connection. Reads must be cancel-safe.
+    #[cfg(not(feature = "tls-psk"))]
     type Stream<'a>: embedded_io_async::Read + embedded_io_async::Write
+    where
+        Self: 'a;
+
+    /// A connected stream; dropping it closes the connection. Reads must be cancel-safe.
+    #[cfg(feature = "tls-psk")]
+    type Stream<'a>: embedded_io_async::Read + embedded_io_async::Write + SplitStream
     where
         Self: 'a;
 

@@ -9,7 +9,9 @@ use core::cmp::min;
 
 use at_core::{ErrorCode, UrcQueue};
 use embassy_futures::select::{Either, select};
-use embassy_time::{Duration, Instant, Timer, with_deadline, with_timeout};
+#[cfg(feature = "tls-psk")]
+use embassy_futures::select::{Either3, select3};
+use embassy_time::{Duration, Instant, Timer, with_deadline};
 use heapless::{String, Vec};
 use minimq::{
     Buffers, ConfigBuilder, ConnectEvent, Connection, Io, Publication, QoS, Session,
@@ -42,6 +44,8 @@ struct Snapshot {
     user: UserConfig,
     conn: ConnConfig,
     target: Target,
+    #[cfg(feature = "tls-psk")]
+    psk: Option<crate::state::PskConfig>,
 }
 
 /// The runner's own copy of the request data.
@@ -65,6 +69,8 @@ pub struct Runner<'a, N: Network, const URC: usize, const PAYLOAD: usize, const 
     rx: &'a mut [u8],
     tx: &'a mut [u8],
     outbox: Outbox<PAYLOAD>,
+    #[cfg(feature = "tls-psk")]
+    tls: Option<crate::tls::TlsPsk<'a>>,
 }
 
 impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
@@ -95,7 +101,16 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
                 topic: String::new(),
                 payload: Vec::new(),
             },
+            #[cfg(feature = "tls-psk")]
+            tls: None,
         }
+    }
+
+    /// Enables scheme 2 (MQTT over TLS 1.3 with the key of `AT+MQTTPSK`).
+    #[cfg(feature = "tls-psk")]
+    pub fn with_tls_psk(mut self, tls: crate::tls::TlsPsk<'a>) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// The largest inbound MQTT packet accepted (topic, properties and payload).
@@ -133,6 +148,8 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             rx,
             tx,
             outbox,
+            #[cfg(feature = "tls-psk")]
+            tls,
         } = self;
         let shared = *shared;
         let mut cx = Context {
@@ -145,6 +162,8 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
                 user,
                 conn: inner.conn.clone(),
                 target: inner.target.clone(),
+                #[cfg(feature = "tls-psk")]
+                psk: inner.psk.clone(),
             })
         });
         let Some(snapshot) = snapshot else {
@@ -154,6 +173,10 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             Ok(config) => config,
             Err(code) => return cx.respond_failed(code),
         };
+        #[cfg(feature = "tls-psk")]
+        if snapshot.user.scheme == 2 && (tls.is_none() || snapshot.psk.is_none()) {
+            return cx.respond_failed(crate::error::TLS_CONFIG_ERROR);
+        }
         let mut session = Session::new(config);
         let host = snapshot.target.host.as_str();
         let port = snapshot.target.port;
@@ -172,36 +195,56 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             // A persistent session is resumed if the broker kept it while the modem
             // was away; later reconnects resume it through minimq itself.
             let resume = first && snapshot.conn.keep_session;
-            let attempt = with_timeout(limit, async {
-                let stream = network.connect(host, port).await.ok()?;
-                session
-                    .connect(ResumeSession::new(stream, resume))
-                    .await
-                    .ok()
-            })
-            .await;
-            let Ok(Some(mut conn)) = attempt else {
+            let deadline = Instant::now() + limit;
+            let stream = with_deadline(deadline, network.connect(host, port)).await;
+            let ended = match stream {
+                Ok(Ok(stream)) if snapshot.user.scheme == 1 => {
+                    let io = ResumeSession::new(stream, resume);
+                    cx.link(&mut session, io, deadline, first).await
+                }
+                #[cfg(feature = "tls-psk")]
+                Ok(Ok(mut stream)) => match (tls.as_mut(), snapshot.psk.as_ref()) {
+                    (Some(tls), Some(psk)) => {
+                        let halves = crate::tls::split(&mut stream);
+                        let opened = with_deadline(
+                            deadline,
+                            crate::tls::open(&halves, tls, &psk.identity, &psk.key),
+                        )
+                        .await;
+                        match opened {
+                            Ok(Ok(mut connection)) => {
+                                let (mut reader, mut writer) = connection.split();
+                                let pipes = crate::tls::Pipes::new();
+                                let io = ResumeSession::new(pipes.io(), resume);
+                                match select3(
+                                    pipes.pump_in(&mut reader),
+                                    pipes.pump_out(&mut writer),
+                                    cx.link(&mut session, io, deadline, first),
+                                )
+                                .await
+                                {
+                                    Either3::Third(ended) => ended,
+                                    // The TLS stream ended: a loss if CONNACK was in.
+                                    _ if shared.is_connected() => Some(Ended::Lost),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(ended) = ended else {
                 if first {
                     return cx.respond_failed(CLIENT_START_FAILED);
                 }
                 delay = min(delay * 2, shared.options.reconnect_max);
                 continue;
             };
+            first = false;
             delay = shared.options.reconnect_min;
-            cx.after_connect(&mut conn).await;
-            let line = shared.with(|inner| {
-                inner.link = Link::Connected;
-                urc::connected_for(shared.options.profile, inner)
-            });
-            if first {
-                // The command writes the connect URC before its `OK`.
-                shared.response.signal(Response::Done);
-                first = false;
-            } else {
-                cx.push(line.as_bytes()).await;
-            }
-            let ended = cx.serve(&mut conn).await;
-            drop(conn);
             if let Ended::Clean = ended {
                 shared.with(|inner| inner.link = Link::Idle);
                 shared.response.signal(Response::Done);
@@ -228,7 +271,7 @@ fn session_config<'b>(
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Result<ConfigBuilder<'b>, ErrorCode> {
-    if snapshot.user.scheme != 1 {
+    if snapshot.user.scheme != 1 && !cfg!(feature = "tls-psk") {
         // MQTT over TLS-PSK needs the `tls-psk` transport, which this build lacks.
         return Err(crate::error::TLS_CONFIG_ERROR);
     }
@@ -296,6 +339,33 @@ impl<const URC: usize, const PAYLOAD: usize, const SUBS: usize> Context<'_, URC,
     async fn push(&self, line: &[u8]) {
         // A line always fits: the queue holds at least one maximal inbound message.
         let _ = self.urcs.push(&[line]).await;
+    }
+
+    /// One connected period over `io`: CONNECT (by `deadline`), then serve until the
+    /// link ends. `None` when CONNECT failed.
+    async fn link<IO: Io>(
+        &mut self,
+        session: &mut Session<'_>,
+        io: IO,
+        deadline: Instant,
+        first: bool,
+    ) -> Option<Ended> {
+        let mut conn = with_deadline(deadline, session.connect(io))
+            .await
+            .ok()?
+            .ok()?;
+        self.after_connect(&mut conn).await;
+        let line = self.shared.with(|inner| {
+            inner.link = Link::Connected;
+            urc::connected_for(self.shared.options.profile, inner)
+        });
+        if first {
+            // The command writes the connect URC before its `OK`.
+            self.shared.response.signal(Response::Done);
+        } else {
+            self.push(line.as_bytes()).await;
+        }
+        Some(self.serve(&mut conn).await)
     }
 
     /// Restores subscriptions when the broker started a fresh session.

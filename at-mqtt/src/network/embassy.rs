@@ -3,11 +3,11 @@
 use core::net::Ipv4Addr;
 
 use embassy_net::dns::DnsQueryType;
-use embassy_net::tcp::TcpSocket;
+use embassy_net::tcp::{TcpReader, TcpSocket, TcpWriter};
 use embassy_net::{IpAddress, Stack};
 use embassy_time::Duration;
 
-use super::{ConnectError, Network};
+use super::{ConnectError, Network, SplitStream};
 
 /// Opens one TCP socket at a time on an embassy-net [`Stack`], in caller-owned buffers.
 pub struct EmbassyNetwork<'a> {
@@ -56,5 +56,20 @@ impl Network for EmbassyNetwork<'_> {
             _ => ConnectError::Refused,
         })?;
         Ok(socket)
+    }
+}
+
+impl SplitStream for TcpSocket<'_> {
+    type Reader<'s>
+        = TcpReader<'s>
+    where
+        Self: 's;
+    type Writer<'s>
+        = TcpWriter<'s>
+    where
+        Self: 's;
+
+    fn split(&mut self) -> (TcpReader<'_>, TcpWriter<'_>) {
+        TcpSocket::split(self)
     }
 }

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use at_core::{Config, Engine, Profile, Stop, UrcQueue};
 use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface};
-use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared, TlsPsk};
 use embassy_futures::select::{Either3, select3};
 use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
@@ -30,6 +30,10 @@ const MQTT_TX_BYTES: usize = 8 * 1024;
 const PAYLOAD_BYTES: usize = 1024;
 /// Subscriptions held at once.
 const SUBSCRIPTIONS: usize = 10;
+/// TLS record buffers for scheme 2: one received record (any size TLS allows) and one
+/// sent record.
+const TLS_RECORD_RX_BYTES: usize = 16_640;
+const TLS_RECORD_TX_BYTES: usize = 4096;
 /// Receive and send buffers of the broker's TCP socket on the TAP stack.
 const TAP_SOCKET_BYTES: usize = 8 * 1024;
 
@@ -120,7 +124,12 @@ where
     // The MQTT runner and the network stack work beside the engine for the whole
     // power-on. They never end by themselves: the power-on ends with the engine, and
     // dropping them drops the broker connection and the stack as a power cut would.
-    let mut runner = Runner::new(&shared, &urcs, network, &mut mqtt_rx, &mut mqtt_tx);
+    let mut rng = rand_core::OsRng;
+    let mut record_rx = vec![0; TLS_RECORD_RX_BYTES];
+    let mut record_tx = vec![0; TLS_RECORD_TX_BYTES];
+    let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
+    let mut runner =
+        Runner::new(&shared, &urcs, network, &mut mqtt_rx, &mut mqtt_tx).with_tls_psk(tls);
     match select3(engine.run(rx, tx, &mut commands), runner.run(), stack).await {
         Either3::First(stop) => stop,
         Either3::Second(never) => never,

@@ -6,16 +6,51 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use at_mqtt::station::{IpInterface, Ipv4Settings};
-use at_mqtt::{ConnectError, Network};
+use at_mqtt::{ConnectError, Network, SplitStream};
 use embedded_io_adapters::tokio_1::FromTokio;
+use embedded_io_async::{ErrorType, Read, Write};
 use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 
 /// Broker connections over the host's TCP.
 #[derive(Debug, Default)]
 pub struct HostNetwork;
 
+/// A broker connection over the host's TCP.
+pub struct HostStream(FromTokio<TcpStream>);
+
+impl ErrorType for HostStream {
+    type Error = std::io::Error;
+}
+
+impl Read for HostStream {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).await
+    }
+}
+
+impl Write for HostStream {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.0.write(buf).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.flush().await
+    }
+}
+
+impl SplitStream for HostStream {
+    type Reader<'s> = FromTokio<ReadHalf<'s>>;
+    type Writer<'s> = FromTokio<WriteHalf<'s>>;
+
+    fn split(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
+        let (reader, writer) = self.0.inner_mut().split();
+        (FromTokio::new(reader), FromTokio::new(writer))
+    }
+}
+
 impl Network for HostNetwork {
-    type Stream<'a> = FromTokio<TcpStream>;
+    type Stream<'a> = HostStream;
 
     async fn connect(&mut self, host: &str, port: u16) -> Result<Self::Stream<'_>, ConnectError> {
         let address = tokio::net::lookup_host((host, port))
@@ -31,7 +66,7 @@ impl Network for HostNetwork {
             })?;
         // MQTT packets are small and latency-bound.
         let _ = stream.set_nodelay(true);
-        Ok(FromTokio::new(stream))
+        Ok(HostStream(FromTokio::new(stream)))
     }
 }
 
