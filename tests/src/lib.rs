@@ -10,6 +10,10 @@
 //!   a host program opens a serial port.
 //! - [`Peer`] is an MQTT v5 client (rumqttc) that publishes and subscribes through the
 //!   broker, standing for the rest of the world.
+//! - [`TapNetwork`] builds a private network for `at-host --tap`: a TAP device bridged
+//!   to a network namespace, where [`NamespaceBroker`] runs mosquitto and its
+//!   command-line clients. It needs root, `ip` and `/dev/net/tun`, and fails the test
+//!   without them.
 //!
 //! Every process is killed by its process id when its handle drops, so tests can run in
 //! parallel and repeatedly without leaving anything behind.
@@ -23,6 +27,8 @@ pub mod at;
 mod binary;
 mod broker;
 mod modem;
+mod netns;
+mod netns_broker;
 mod peer;
 mod process;
 mod serial_port;
@@ -31,6 +37,8 @@ mod text;
 pub use binary::at_host;
 pub use broker::Broker;
 pub use modem::{Modem, TIMEOUT};
+pub use netns::{TapNetwork, require_tap_support};
+pub use netns_broker::NamespaceBroker;
 pub use peer::{Message, Peer};
 pub use process::{Process, run_to_end};
 pub use serial_port::SerialPort;
