@@ -172,7 +172,7 @@ impl Pipes {
                 Ok(n) => {
                     self.inbound
                         .write_all(chunk.get(..n).unwrap_or_default())
-                        .await
+                        .await;
                 }
             }
         }

@@ -10,6 +10,8 @@ use std::time::Duration;
 use at_core::Profile;
 use clap::{Parser, ValueEnum};
 
+use crate::wifi::AccessPointSettings;
+
 /// The long help of `--serial`.
 const SERIAL_HELP: &str = r"The serial line a host talks to.
 
@@ -125,6 +127,20 @@ pub struct Cli {
     /// With --tap-address: a DNS server for host names in AT+MQTTCONN (up to 3 times).
     #[arg(long, value_name = "A.B.C.D", requires = "tap_address")]
     pub tap_dns: Vec<Ipv4Addr>,
+
+    /// The Wi-Fi network the simulated radio can join with AT+CWJAP (the host's own
+    /// network carries the traffic either way).
+    #[arg(
+        long,
+        value_name = "SSID:PASSWORD",
+        long_help = "The Wi-Fi network the simulated radio can join, so that scripts \
+written for a Wi-Fi board run unchanged: AT+CWJAP=\"SSID\",\"PASSWORD\" answers WIFI \
+CONNECTED, WIFI GOT IP and OK; a wrong password gives +CWJAP:2 and another SSID \
++CWJAP:3, then ERROR. AT+CWMODE, AT+CWJAP? and AT+CWQAP work as on the ESP32-C3 port. \
+Without this option no access point is in range. The host's own network (or --tap) \
+carries the MQTT traffic whether or not the radio has joined."
+    )]
+    pub wifi: Option<AccessPointSettings>,
 }
 
 impl Cli {

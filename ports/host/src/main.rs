@@ -12,6 +12,7 @@ mod network;
 mod script;
 mod serial;
 mod tap;
+mod wifi;
 
 use std::process::ExitCode;
 
@@ -60,6 +61,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
     let mut board = Board {
         profile: cli.profile.into(),
         uplink,
+        wifi: cli.wifi.clone(),
     };
     let board = &mut board;
     let work = async {

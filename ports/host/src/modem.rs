@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::future::Future;
 
 use at_core::{Config, Engine, Profile, Stop, UrcQueue};
-use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface};
+use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface, WifiCommands};
 use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared, TlsPsk};
 use embassy_futures::select::{Either3, select3};
 use embassy_net::StackResources;
@@ -15,6 +15,7 @@ use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::network::{HostInterface, HostNetwork};
 use crate::tap::{self, Tap};
+use crate::wifi::{AccessPointSettings, SimulatedWifi};
 
 /// The board name shown by `AT+GMR`.
 pub const BOARD: &str = "host";
@@ -43,6 +44,8 @@ pub struct Board {
     pub profile: Profile,
     /// Its network.
     pub uplink: Uplink,
+    /// The access point its simulated Wi-Fi radio can join.
+    pub wifi: Option<AccessPointSettings>,
 }
 
 /// The network the board's MQTT connections and `AT+CIPSTA` use.
@@ -77,11 +80,12 @@ async fn power_on<R: Read, W: Write>(
     board: &mut Board,
 ) -> Result<Stop, ErrorKind> {
     let profile = board.profile;
+    let wifi = SimulatedWifi::new(board.wifi.clone());
     match &mut board.uplink {
         Uplink::Host => {
             let idle = std::future::pending();
             let interface = HostInterface::default();
-            firmware(rx, tx, profile, HostNetwork, interface, idle).await
+            firmware(rx, tx, profile, HostNetwork, interface, wifi, idle).await
         }
         Uplink::Tap(device) => {
             let mut resources = StackResources::<{ tap::SOCKETS }>::new();
@@ -91,7 +95,7 @@ async fn power_on<R: Read, W: Write>(
             let network = EmbassyNetwork::new(stack, &mut socket_rx, &mut socket_tx);
             let interface = EmbassyInterface::new(stack);
             let driver = tap::run(stack, &mut runner);
-            firmware(rx, tx, profile, network, interface, driver).await
+            firmware(rx, tx, profile, network, interface, wifi, driver).await
         }
     }
 }
@@ -107,6 +111,7 @@ async fn firmware<R, W, N, I>(
     profile: Profile,
     network: N,
     interface: I,
+    wifi: SimulatedWifi,
     stack: impl Future<Output = Infallible>,
 ) -> Result<Stop, ErrorKind>
 where
@@ -118,7 +123,10 @@ where
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
     let mut engine = Engine::new(Config::new(BOARD).with_profile(profile), &urcs);
     let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(profile));
-    let mut commands = (MqttCommands::new(&shared), IpCommands::new(interface));
+    let mut commands = (
+        MqttCommands::new(&shared),
+        (IpCommands::new(interface), WifiCommands::new(wifi)),
+    );
     let mut mqtt_rx = vec![0; MQTT_RX_BYTES];
     let mut mqtt_tx = vec![0; MQTT_TX_BYTES];
     // The MQTT runner and the network stack work beside the engine for the whole
