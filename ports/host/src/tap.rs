@@ -40,7 +40,8 @@ pub struct Tap {
     device: TapDriver,
     mac: [u8; 6],
     config: Config,
-    /// Random bits for the next power-on's stack seed.
+    /// The random source standing in for a board's RNG (MAC address, stack seeds):
+    /// std's hasher keys, drawn from the operating system, hashing a counter.
     random: RandomState,
     power_ons: u64,
 }
