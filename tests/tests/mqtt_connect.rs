@@ -272,3 +272,84 @@ fn slow_conn_without_connack_fails_after_15_s_and_the_modem_stays_usable() {
     );
     modem.exchange("AT", &echoed("AT", OK));
 }
+
+#[test]
+fn conn_resolves_host_names_and_takes_a_bare_host() {
+    let broker = Broker::start();
+    let port = broker.port();
+    let mut modem = Modem::ready(&[]);
+    let user = user_cfg("names");
+    modem.exchange(&user, &echoed(&user, OK));
+    let line = format!("AT+MQTTCONN=0,\"localhost\",{port},0");
+    modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+    query(&mut modem, &format!("0,connected,1,\"localhost\",{port},0"));
+    modem.exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    // The seed's own example writes the host unquoted.
+    modem.exchange(&user, &echoed(&user, OK));
+    let line = format!("AT+MQTTCONN=0,127.0.0.1,{port},1");
+    modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+    query(&mut modem, &format!("0,connected,1,\"127.0.0.1\",{port},1"));
+}
+
+#[test]
+fn the_configuration_reaches_the_broker_in_connect() {
+    let broker = Broker::start();
+    let port = broker.port();
+    let mut modem = Modem::ready(&[]);
+    let cases = [
+        // keepalive 0 means 120 s; clean start by default.
+        (
+            "AT+MQTTCONNCFG=0,0,0,\"\",\"\",0,0",
+            "as cfg-a (p5, c1, k120).",
+        ),
+        (
+            "AT+MQTTCONNCFG=0,7200,1,\"\",\"\",0,0",
+            "as cfg-a (p5, c0, k7200).",
+        ),
+    ];
+    for (conncfg, logged) in cases {
+        let user = user_cfg("cfg-a");
+        modem.exchange(&user, &echoed(&user, OK));
+        modem.exchange(conncfg, &echoed(conncfg, OK));
+        let line = conn(port, 0);
+        modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+        broker.wait_for_log(logged, 1, TIMEOUT);
+        modem.exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    }
+    // Without AT+MQTTCONNCFG: the defaults.
+    modem.mqtt_connect("cfg-b", port);
+    broker.wait_for_log("as cfg-b (p5, c1, k120).", 1, TIMEOUT);
+}
+
+#[test]
+fn credentials_are_checked_by_the_broker_and_a_refusal_is_an_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
+    let passwords = dir.path().join("passwords");
+    let status = std::process::Command::new("mosquitto_passwd")
+        .arg("-b")
+        .arg("-c")
+        .arg(&passwords)
+        .args(["espressif", "1234567890"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run mosquitto_passwd (package mosquitto): {e}"));
+    assert!(status.success(), "mosquitto_passwd failed: {status}");
+    let password_file = format!("password_file {}", passwords.display());
+    let broker = Broker::with_config(&["allow_anonymous false", &password_file]);
+    let port = broker.port();
+    let mut modem = Modem::ready(&[]);
+    modem.syslog_on();
+    let refused = [
+        user_cfg("anonymous"),
+        "AT+MQTTUSERCFG=0,1,\"wrong\",\"espressif\",\"123456789\",0,0,\"\"".to_owned(),
+    ];
+    for user in &refused {
+        modem.exchange(user, &echoed(user, OK));
+        let line = conn(port, 0);
+        modem.exchange(&line, &echoed(&line, &mqtt_error(0x600B)));
+    }
+    let user = "AT+MQTTUSERCFG=0,1,\"right\",\"espressif\",\"1234567890\",0,0,\"\"";
+    modem.exchange(user, &echoed(user, OK));
+    let line = conn(port, 0);
+    modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+    broker.wait_for_log("as right (p5, c1, k120, u'espressif').", 1, TIMEOUT);
+}

@@ -247,3 +247,68 @@ fn a_clean_session_drops_what_was_queued_while_the_modem_was_off() {
     peer.publish("fresh/in", b"new", 1, false);
     modem.expect(&subrecv("fresh/in", b"new"), TIMEOUT);
 }
+
+#[test]
+fn at_rst_cuts_the_link_like_a_power_cut() {
+    let broker = Broker::start();
+    let mut peer = Peer::connect(broker.port());
+    peer.subscribe("will/rst", 1);
+    let mut modem = Modem::ready(&[]);
+    connect_with(
+        &mut modem,
+        "will-rst",
+        "60,0,\"will/rst\",\"restarted\",1,0",
+        broker.port(),
+        0,
+    );
+    modem.exchange("AT+RST", &echoed("AT+RST", &[OK, READY].concat()));
+    assert_eq!(
+        peer.recv(TIMEOUT),
+        ("will/rst".to_owned(), b"restarted".to_vec(), 1, false)
+    );
+    // Power-on state: nothing configured.
+    query(&mut modem, "0,disconnect,0,\"\",0,0");
+}
+
+#[test]
+fn clean_during_automatic_reconnection_stops_it() {
+    let mut broker = Broker::start();
+    let port = broker.port();
+    let mut modem = Modem::ready(&[]);
+    connect_with(&mut modem, "stop-auto", "0,0,\"\",\"\",0,0", port, 1);
+    broker.stop();
+    modem.expect(DISCONNECTED, TIMEOUT);
+    modem.exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    query(&mut modem, "0,disconnect,0,\"\",0,0");
+    broker.restart();
+    // No reconnection: the broker never sees the client again.
+    modem.expect_silence(Duration::from_secs(3));
+    assert!(!broker.log().contains("stop-auto"), "{}", broker.log());
+    modem.mqtt_connect("stop-auto-2", port);
+}
+
+#[test]
+fn unsubscribing_while_the_link_is_down_keeps_the_filter_from_being_restored() {
+    let mut broker = Broker::start();
+    let port = broker.port();
+    let mut modem = Modem::ready(&[]);
+    modem.mqtt_connect("offline-unsub", port);
+    for filter in ["keep/me", "drop/me"] {
+        let line = format!("AT+MQTTSUB=0,\"{filter}\",1");
+        modem.exchange(&line, &echoed(&line, OK));
+    }
+    broker.restart();
+    modem.expect(DISCONNECTED, TIMEOUT);
+    let line = "AT+MQTTUNSUB=0,\"drop/me\"";
+    modem.exchange(line, &echoed(line, b"NO UNSUBSCRIBE\r\n\r\nOK\r\n"));
+    modem.exchange(
+        "AT+MQTTSUB?",
+        b"AT+MQTTSUB?\r\n+MQTTSUB:0,disconnect,\"keep/me\",1\r\n\r\nOK\r\n",
+    );
+    let line = conn(port, 0);
+    modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+    let mut peer = Peer::connect(port);
+    peer.publish("drop/me", b"no", 1, false);
+    peer.publish("keep/me", b"yes", 1, false);
+    modem.expect(&subrecv("keep/me", b"yes"), TIMEOUT);
+}

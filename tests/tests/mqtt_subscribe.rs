@@ -237,3 +237,63 @@ fn sub_refuses_each_wrong_parameter_with_its_code() {
     modem.exchange(line, &echoed(line, &mqtt_error(0x6051)));
     modem.exchange("AT+MQTTSUB?", b"AT+MQTTSUB?\r\n\r\nOK\r\n");
 }
+
+#[test]
+fn no_urc_is_written_during_raw_data_entry() {
+    let (_broker, mut peer, mut modem) = setup("sub-raw");
+    subscribe(&mut modem, "raw/in", 0);
+    let line = "AT+MQTTPUBRAW=0,\"raw/out\",6,1,0";
+    modem.exchange(line, &echoed(line, e2e_tests::at::PROMPT));
+    modem.send(b"abc");
+    peer.publish("raw/in", b"waits", 1, false);
+    modem.expect_silence(Duration::from_millis(500));
+    modem.send(b"def");
+    // Once the data is complete the URC may come out while the publish waits.
+    let urc = subrecv("raw/in", b"waits");
+    let ok = b"+MQTTPUBRAW:OK\r\n";
+    modem.expect_one_of(
+        &[&[&urc, &ok[..]].concat(), &[&ok[..], &urc].concat()],
+        TIMEOUT,
+    );
+}
+
+#[test]
+fn a_full_urc_queue_holds_the_broker_back_and_loses_nothing() {
+    let (_broker, mut peer, mut modem) = setup("sub-full");
+    subscribe(&mut modem, "flood/+", 1);
+    // A partly typed line holds URCs back (echo on) while 40 KiB arrive: more than the
+    // simulator's 16 KiB URC queue.
+    modem.send(b"AT");
+    modem.expect(b"AT", TIMEOUT);
+    let payloads: Vec<Vec<u8>> = (0..40u8)
+        .map(|n| [&[n; 1020][..], b"\r\n\r\n"].concat())
+        .collect();
+    for (n, payload) in payloads.iter().enumerate() {
+        peer.publish(&format!("flood/{n}"), payload, 1, false);
+    }
+    modem.expect_silence(Duration::from_millis(300));
+    modem.send(b"\r\n");
+    modem.expect(&[&b"\r\n"[..], OK].concat(), TIMEOUT);
+    for (n, payload) in payloads.iter().enumerate() {
+        modem.expect(&subrecv(&format!("flood/{n}"), payload), TIMEOUT);
+    }
+    // The link is still fine both ways.
+    let line = "AT+MQTTPUB=0,\"flood/back\",\"done\",1,0";
+    modem.send_line(line);
+    modem.expect(&echoed(line, b""), TIMEOUT);
+    let urc = subrecv("flood/back", b"done");
+    modem.expect_one_of(&[&[&urc, OK].concat(), &[OK, &urc].concat()], TIMEOUT);
+}
+
+#[test]
+fn a_message_too_large_for_the_modem_is_not_delivered_and_the_link_stays() {
+    let (_broker, mut peer, mut modem) = setup("sub-oversized");
+    subscribe(&mut modem, "size/+", 1);
+    // The modem tells the broker its largest packet (8 KiB in the simulator).
+    peer.publish("size/big", &[b'x'; 9000], 1, false);
+    peer.publish("size/small", b"fits", 1, false);
+    modem.expect(&subrecv("size/small", b"fits"), TIMEOUT);
+    let almost = vec![b'y'; 8000];
+    peer.publish("size/almost", &almost, 1, false);
+    modem.expect(&subrecv("size/almost", &almost), TIMEOUT);
+}
