@@ -42,7 +42,8 @@ impl IpInterface for EmbassyInterface<'_> {
             .unwrap_or_default();
         self.stack.set_config_v4(ConfigV4::Static(StaticConfigV4 {
             address: Ipv4Cidr::new(settings.address, prefix),
-            gateway: Some(settings.gateway),
+            // 0.0.0.0 means "no gateway", not a default route through it.
+            gateway: (!settings.gateway.is_unspecified()).then_some(settings.gateway),
             dns_servers,
         }));
     }
