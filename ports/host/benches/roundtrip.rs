@@ -19,8 +19,9 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Median and 95th percentile of `samples`.
 fn summary(mut samples: Vec<Duration>) -> (Duration, Duration) {
     samples.sort();
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.95))
+    // Nearest-rank percentiles.
+    let at = |percent: usize| samples[(samples.len() - 1) * percent / 100];
+    (at(50), at(95))
 }
 
 fn row(name: &str, samples: Vec<Duration>) {
