@@ -49,8 +49,9 @@ pub(crate) struct ConnConfig {
     pub(crate) lwt_retain: bool,
 }
 
-impl Default for ConnConfig {
-    fn default() -> Self {
+impl ConnConfig {
+    /// The configuration before `AT+MQTTCONNCFG`: keepalive 120 s, clean session, no will.
+    const fn new() -> Self {
         Self {
             keepalive: 120,
             keep_session: false,
@@ -59,6 +60,12 @@ impl Default for ConnConfig {
             lwt_qos: QoS::AtMostOnce,
             lwt_retain: false,
         }
+    }
+}
+
+impl Default for ConnConfig {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -150,14 +157,7 @@ impl<const PAYLOAD: usize, const SUBS: usize> Inner<PAYLOAD, SUBS> {
     const fn new() -> Self {
         Self {
             user: None,
-            conn: ConnConfig {
-                keepalive: 120,
-                keep_session: false,
-                lwt_topic: String::new(),
-                lwt_msg: Vec::new(),
-                lwt_qos: QoS::AtMostOnce,
-                lwt_retain: false,
-            },
+            conn: ConnConfig::new(),
             conn_configured: false,
             psk: None,
             target: Target {
@@ -175,6 +175,17 @@ impl<const PAYLOAD: usize, const SUBS: usize> Inner<PAYLOAD, SUBS> {
     /// Whether the link is up.
     pub(crate) fn connected(&self) -> bool {
         self.link == Link::Connected
+    }
+
+    /// Fails with `ALREADY_CONNECTED` while a link is up, being set up or re-established:
+    /// the configuration it uses may not change then.
+    pub(crate) fn require_no_link(&self) -> Result<(), at_core::ErrorCode> {
+        match self.link {
+            Link::Connected | Link::Connecting | Link::Reconnecting => {
+                Err(crate::error::ALREADY_CONNECTED)
+            }
+            Link::Idle | Link::Lost => Ok(()),
+        }
     }
 }
 

@@ -60,12 +60,7 @@ impl<'a> Conn<'a> {
             let Some(user) = &inner.user else {
                 return Err(NO_CONFIGURED);
             };
-            if matches!(
-                inner.link,
-                Link::Connected | Link::Connecting | Link::Reconnecting
-            ) {
-                return Err(ALREADY_CONNECTED);
-            }
+            inner.require_no_link()?;
             if user.scheme == 2 && inner.psk.is_none() {
                 return Err(TLS_CONFIG_ERROR);
             }

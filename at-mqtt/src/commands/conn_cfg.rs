@@ -7,7 +7,7 @@ use minimq::QoS;
 use super::{flag, link_id, qos, string};
 use crate::Options;
 use crate::error::*;
-use crate::state::{ConnConfig, Link, MAX_LWT_MSG, Shared};
+use crate::state::{ConnConfig, MAX_LWT_MSG, Shared};
 use crate::topic::{MAX_TOPIC, topic_name};
 
 /// The keepalive used when the host asks for 0.
@@ -91,12 +91,7 @@ impl<'a> ConnCfg<'a> {
             if inner.user.is_none() {
                 return Err(NO_CONFIGURED);
             }
-            if matches!(
-                inner.link,
-                Link::Connected | Link::Connecting | Link::Reconnecting
-            ) {
-                return Err(ALREADY_CONNECTED);
-            }
+            inner.require_no_link()?;
             let lwt_msg: Vec<u8, MAX_LWT_MSG> =
                 Vec::from_slice(self.lwt_msg).map_err(|_| LWT_MSG_IS_OVERLENGTH)?;
             let lwt_topic: String<MAX_TOPIC> =

@@ -4,8 +4,8 @@ use at_core::{Args, ErrorCode, Outcome};
 use heapless::Vec;
 
 use super::{link_id, string};
-use crate::error::{ALREADY_CONNECTED, KEY_LENGTH_ERROR, KEY_READ_FAILED};
-use crate::state::{Link, MAX_PSK_IDENTITY, MAX_PSK_KEY, PskConfig, Shared};
+use crate::error::{KEY_LENGTH_ERROR, KEY_READ_FAILED};
+use crate::state::{MAX_PSK_IDENTITY, MAX_PSK_KEY, PskConfig, Shared};
 
 /// A parsed `AT+MQTTPSK`.
 pub(super) struct Psk<'a> {
@@ -68,12 +68,7 @@ impl<'a> Psk<'a> {
         shared: &Shared<P, S>,
     ) -> Result<Outcome, ErrorCode> {
         shared.with(|inner| {
-            if matches!(
-                inner.link,
-                Link::Connected | Link::Connecting | Link::Reconnecting
-            ) {
-                return Err(ALREADY_CONNECTED);
-            }
+            inner.require_no_link()?;
             inner.psk = Some(PskConfig {
                 identity: Vec::from_slice(self.identity).map_err(|_| KEY_LENGTH_ERROR)?,
                 key: self.key,

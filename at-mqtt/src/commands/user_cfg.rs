@@ -5,7 +5,7 @@ use heapless::Vec;
 
 use super::{link_id, string};
 use crate::error::*;
-use crate::state::{Link, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, Shared, UserConfig};
+use crate::state::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, Shared, UserConfig};
 
 /// A parsed `AT+MQTTUSERCFG`.
 pub(super) struct UserCfg<'a> {
@@ -72,12 +72,7 @@ impl<'a> UserCfg<'a> {
         shared: &Shared<P, S>,
     ) -> Result<Outcome, ErrorCode> {
         shared.with(|inner| {
-            if matches!(
-                inner.link,
-                Link::Connected | Link::Connecting | Link::Reconnecting
-            ) {
-                return Err(ALREADY_CONNECTED);
-            }
+            inner.require_no_link()?;
             // Lengths were checked above, so the copies cannot fail.
             inner.user = Some(UserConfig {
                 scheme: self.scheme,
