@@ -6,16 +6,19 @@
 //! W5500 Ethernet controller on SPI0: SCK GP18, MOSI GP19, MISO GP16, CS GP17, RST GP20,
 //! INT GP21, with the RJ45 jack on the board; the W5500 runs in MACRAW mode under the
 //! embassy-net TCP/IP stack, which gets its address from DHCP. The MAC address is derived
-//! from the QSPI flash's unique ID. Logs go out over RTT (defmt) through the SWD header.
+//! from the QSPI flash's unique ID; the ring oscillator's random bit seeds the TCP/IP stack
+//! and the TLS handshakes. Logs go out over RTT (defmt) through the SWD header.
 
 #![no_std]
 #![no_main]
 
-use at_core::{Engine, Stop, UrcQueue};
+use at_core::{Engine, Profile, Stop, UrcQueue};
+use at_mqtt::station::{EmbassyInterface, IpCommands};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Options, Runner, Shared, TlsPsk};
 use cortex_m::peripheral::SCB;
 use defmt::{info, warn};
 use embassy_executor::Spawner;
-use embassy_futures::join::join;
+use embassy_futures::select::{Either3, select3};
 use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_net_wiznet::chip::W5500;
 use embassy_rp::clocks::RoscRng;
@@ -27,13 +30,29 @@ use embassy_rp::uart::{BufferedInterruptHandler, BufferedUart, BufferedUartRx, B
 use embassy_rp::{bind_interrupts, dma, spi, uart};
 use embassy_time::Delay;
 use embedded_hal_bus::spi::ExclusiveDevice;
-use static_cell::StaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "w5500-evb-pico";
-/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART.
-const URC_QUEUE_BYTES: usize = 4096;
+/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART; one record
+/// must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 8 * 1024;
+/// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
+/// payload), which the broker is told in CONNECT.
+const MQTT_RX_BYTES: usize = 4 * 1024;
+/// minimq's outbound packet and in-flight buffer.
+const MQTT_TX_BYTES: usize = 4 * 1024;
+/// Receive and send buffers of the broker's TCP socket.
+const TCP_SOCKET_BYTES: usize = 4 * 1024;
+/// The largest outbound payload held for `AT+MQTTPUBRAW`.
+const PAYLOAD_BYTES: usize = 1024;
+/// Subscriptions held at once.
+const SUBSCRIPTIONS: usize = 10;
+/// TLS record buffers for scheme 2 (TLS-PSK): one received record of any size TLS allows,
+/// and one sent record.
+const TLS_RECORD_RX_BYTES: usize = 16_640;
+const TLS_RECORD_TX_BYTES: usize = 4096;
 /// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
 const SOCKETS: usize = 4;
 /// The W5500-EVB-Pico's QSPI flash (W25Q16JV): 2 MiB.
@@ -138,18 +157,42 @@ async fn net_task(
     runner.run().await
 }
 
-/// The modem: the AT engine on the UART, joined with the futures that share its task.
-///
-/// `net` is the network stack handle that the MQTT layer opens its TCP connections on.
-/// The MQTT command set goes in place of `&mut ()` in `engine.run`, and its runner future
-/// (which pushes inbound messages into `urcs`) is joined beside `at` below; everything
-/// that touches `urcs` must stay in this one task.
+/// The modem: the AT engine on the UART with the MQTT and network commands, the MQTT
+/// runner that owns the broker connection, and the network log, joined in this one task
+/// (the URC queue and the shared MQTT state are not `Sync`, so they live in this
+/// future). `AT+RST` resets the chip; a UART error restarts the engine only.
 async fn modem(net: Stack<'static>, mut rx: BufferedUartRx, mut tx: BufferedUartTx) -> ! {
+    static TCP_RX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static TCP_TX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static MQTT_RX: ConstStaticCell<[u8; MQTT_RX_BYTES]> = ConstStaticCell::new([0; MQTT_RX_BYTES]);
+    static MQTT_TX: ConstStaticCell<[u8; MQTT_TX_BYTES]> = ConstStaticCell::new([0; MQTT_TX_BYTES]);
+    static TLS_RX: ConstStaticCell<[u8; TLS_RECORD_RX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_RX_BYTES]);
+    static TLS_TX: ConstStaticCell<[u8; TLS_RECORD_TX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_TX_BYTES]);
+
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
+    let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(Profile::Seed));
     let mut engine = Engine::new(at_core::Config::new(BOARD), &urcs);
+    let mut commands = (
+        MqttCommands::new(&shared),
+        IpCommands::new(EmbassyInterface::new(net)),
+    );
+    let network = EmbassyNetwork::new(net, TCP_RX.take(), TCP_TX.take());
+    // The ring oscillator's random bit: the RP2040's only entropy source.
+    let mut rng = RoscRng;
+    let tls = TlsPsk::new(&mut rng, TLS_RX.take(), TLS_TX.take());
+    let mut runner =
+        Runner::new(&shared, &urcs, network, MQTT_RX.take(), MQTT_TX.take()).with_tls_psk(tls);
+    info!(
+        "largest inbound MQTT packet: {} bytes",
+        runner.max_inbound_packet()
+    );
     let at = async {
         loop {
-            match engine.run(&mut rx, &mut tx, &mut ()).await {
+            match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => SCB::sys_reset(),
                 Ok(Stop::EndOfInput) => {}
                 // Framing, parity, break and overrun errors end a run; start again.
@@ -157,8 +200,9 @@ async fn modem(net: Stack<'static>, mut rx: BufferedUartRx, mut tx: BufferedUart
             }
         }
     };
-    let (never, _) = join(at, log_network(net)).await;
-    never
+    match select3(at, runner.run(), log_network(net)).await {
+        Either3::First(never) | Either3::Second(never) | Either3::Third(never) => never,
+    }
 }
 
 /// Logs each change of the DHCP lease.

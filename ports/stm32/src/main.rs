@@ -6,16 +6,19 @@
 //! LAN8742A PHY (REF_CLK PA1, MDIO PA2, MDC PC1, CRS_DV PA7, RXD0 PC4, RXD1 PC5, TX_EN
 //! PG11, TXD0 PG13, TXD1 PB13) on the RJ45 jack; the address comes from DHCP. The system
 //! clock is 168 MHz from the ST-LINK's 8 MHz MCO (HSE bypass), with the 48 MHz PLL Q
-//! output feeding the RNG that seeds the TCP/IP stack. Logs go out over RTT (defmt).
+//! output feeding the hardware RNG that seeds the TCP/IP stack and the TLS handshakes.
+//! Logs go out over RTT (defmt).
 
 #![no_std]
 #![no_main]
 
-use at_core::{Engine, Stop, UrcQueue};
+use at_core::{Engine, Profile, Stop, UrcQueue};
+use at_mqtt::station::{EmbassyInterface, IpCommands};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Options, Runner, Shared, TlsPsk};
 use cortex_m::peripheral::SCB;
 use defmt::{info, warn};
 use embassy_executor::Spawner;
-use embassy_futures::join::join;
+use embassy_futures::select::{Either3, select3};
 use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::peripherals::{ETH, ETH_SMA};
@@ -23,13 +26,29 @@ use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
 use embassy_stm32::usart::{BufferedUart, BufferedUartRx, BufferedUartTx};
 use embassy_stm32::{Config, bind_interrupts, eth, peripherals, rng, usart};
-use static_cell::StaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "nucleo-f429zi";
-/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART.
-const URC_QUEUE_BYTES: usize = 4096;
+/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART; one record
+/// must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 8 * 1024;
+/// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
+/// payload), which the broker is told in CONNECT.
+const MQTT_RX_BYTES: usize = 4 * 1024;
+/// minimq's outbound packet and in-flight buffer.
+const MQTT_TX_BYTES: usize = 4 * 1024;
+/// Receive and send buffers of the broker's TCP socket.
+const TCP_SOCKET_BYTES: usize = 4 * 1024;
+/// The largest outbound payload held for `AT+MQTTPUBRAW`.
+const PAYLOAD_BYTES: usize = 1024;
+/// Subscriptions held at once.
+const SUBSCRIPTIONS: usize = 10;
+/// TLS record buffers for scheme 2 (TLS-PSK): one received record of any size TLS allows,
+/// and one sent record.
+const TLS_RECORD_RX_BYTES: usize = 16_640;
+const TLS_RECORD_TX_BYTES: usize = 4096;
 /// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
 const SOCKETS: usize = 4;
 
@@ -66,6 +85,7 @@ async fn main(spawner: Spawner) -> ! {
 
     // The network: Ethernet MAC + LAN8742A, a locally administered MAC address derived
     // from the chip's unique ID, DHCP.
+    // The RNG also supplies the TLS handshakes' randomness.
     let mut rng = Rng::new(p.RNG, Irqs);
     let mut seed = [0; 8];
     rng.fill_bytes(&mut seed);
@@ -95,7 +115,7 @@ async fn main(spawner: Spawner) -> ! {
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
 
-    modem(net, rx, tx).await
+    modem(net, rx, tx, rng).await
 }
 
 /// 168 MHz from the ST-LINK's 8 MHz MCO; PLL Q gives the 48 MHz the RNG needs.
@@ -143,30 +163,54 @@ async fn net_task(mut runner: embassy_net::Runner<'static, EthDevice>) -> ! {
     runner.run().await
 }
 
-/// The modem: the AT engine on the UART, joined with the futures that share its task.
-///
-/// `net` is the network stack handle that the MQTT layer opens its TCP connections on.
-/// The MQTT command set goes in place of `&mut ()` in `engine.run`, and its runner future
-/// (which pushes inbound messages into `urcs`) is joined beside `at` below; everything
-/// that touches `urcs` must stay in this one task.
+/// The modem: the AT engine on the UART with the MQTT and network commands, the MQTT
+/// runner that owns the broker connection, and the network log, joined in this one task
+/// (the URC queue and the shared MQTT state are not `Sync`, so they live in this
+/// future). `AT+RST` resets the chip; a UART error restarts the engine only.
 async fn modem(
     net: Stack<'static>,
     mut rx: BufferedUartRx<'static>,
     mut tx: BufferedUartTx<'static>,
+    mut rng: Rng<'static, peripherals::RNG>,
 ) -> ! {
+    static TCP_RX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static TCP_TX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static MQTT_RX: ConstStaticCell<[u8; MQTT_RX_BYTES]> = ConstStaticCell::new([0; MQTT_RX_BYTES]);
+    static MQTT_TX: ConstStaticCell<[u8; MQTT_TX_BYTES]> = ConstStaticCell::new([0; MQTT_TX_BYTES]);
+    static TLS_RX: ConstStaticCell<[u8; TLS_RECORD_RX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_RX_BYTES]);
+    static TLS_TX: ConstStaticCell<[u8; TLS_RECORD_TX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_TX_BYTES]);
+
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
+    let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(Profile::Seed));
     let mut engine = Engine::new(at_core::Config::new(BOARD), &urcs);
+    let mut commands = (
+        MqttCommands::new(&shared),
+        IpCommands::new(EmbassyInterface::new(net)),
+    );
+    let network = EmbassyNetwork::new(net, TCP_RX.take(), TCP_TX.take());
+    let tls = TlsPsk::new(&mut rng, TLS_RX.take(), TLS_TX.take());
+    let mut runner =
+        Runner::new(&shared, &urcs, network, MQTT_RX.take(), MQTT_TX.take()).with_tls_psk(tls);
+    info!(
+        "largest inbound MQTT packet: {} bytes",
+        runner.max_inbound_packet()
+    );
     let at = async {
         loop {
-            match engine.run(&mut rx, &mut tx, &mut ()).await {
+            match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => SCB::sys_reset(),
                 Ok(Stop::EndOfInput) => {}
                 Err(error) => warn!("AT UART error: {}", defmt::Debug2Format(&error)),
             }
         }
     };
-    let (never, _) = join(at, log_network(net)).await;
-    never
+    match select3(at, runner.run(), log_network(net)).await {
+        Either3::First(never) | Either3::Second(never) | Either3::Third(never) => never,
+    }
 }
 
 /// Logs each change of the DHCP lease.
