@@ -11,28 +11,50 @@
 #![no_std]
 #![no_main]
 
-use at_core::{Engine, Stop, UrcQueue};
+mod station;
+
+use at_core::{Engine, Profile, Stop, UrcQueue};
+use at_mqtt::station::{EmbassyInterface, IpCommands, WifiCommands};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Options, Runner, Shared, TlsPsk};
 use embassy_executor::Spawner;
-use embassy_futures::join::join;
+use embassy_futures::select::{Either3, select3};
 use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::pipe::Pipe;
 use esp_backtrace as _;
 use esp_hal::Async;
 use esp_hal::clock::CpuClock;
-use esp_hal::rng::Rng;
+use esp_hal::rng::{Rng, Trng};
 use esp_hal::timer::timg::TimerGroup;
 use esp_hal::uart::{Uart, UartRx, UartTx};
 use esp_println::println;
 use esp_radio::wifi::{ControllerConfig, Interface, WifiController};
-use static_cell::StaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
+
+use crate::station::Station;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "esp32c3";
-/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART.
-const URC_QUEUE_BYTES: usize = 4096;
+/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART; one record
+/// must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 8 * 1024;
+/// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
+/// payload), which the broker is told in CONNECT.
+const MQTT_RX_BYTES: usize = 4 * 1024;
+/// minimq's outbound packet and in-flight buffer.
+const MQTT_TX_BYTES: usize = 4 * 1024;
+/// Receive and send buffers of the broker's TCP socket.
+const TCP_SOCKET_BYTES: usize = 4 * 1024;
+/// The largest outbound payload held for `AT+MQTTPUBRAW`.
+const PAYLOAD_BYTES: usize = 1024;
+/// Subscriptions held at once.
+const SUBSCRIPTIONS: usize = 10;
+/// TLS record buffers for scheme 2 (TLS-PSK): one received record of any size TLS allows,
+/// and one sent record.
+const TLS_RECORD_RX_BYTES: usize = 16_640;
+const TLS_RECORD_TX_BYTES: usize = 4096;
 /// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
 const SOCKETS: usize = 4;
 /// Received AT bytes buffered in RAM beyond the UART's 128-byte hardware FIFO.
@@ -67,6 +89,10 @@ async fn main(spawner: Spawner) -> ! {
     // so it stays idle until it is told to join one.
     let wifi = WifiController::new(peripherals.WIFI, ControllerConfig::default())
         .expect("Wi-Fi initialisation");
+    // With the radio initialised the hardware RNG is a true random source (esp-radio
+    // registers the radio as its entropy source): it seeds the TCP/IP stack and supplies
+    // the TLS handshakes.
+    let trng = Trng::try_new().ok();
     let rng = Rng::new();
     let seed = (u64::from(rng.random()) << 32) | u64::from(rng.random());
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
@@ -78,7 +104,7 @@ async fn main(spawner: Spawner) -> ! {
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
 
-    modem(net, wifi, tx).await
+    modem(net, wifi, tx, trng).await
 }
 
 /// Moves received bytes from UART1's hardware FIFO into [`UART_INPUT`], so that input
@@ -105,33 +131,65 @@ async fn net_task(mut runner: embassy_net::Runner<'static, Interface>) -> ! {
     runner.run().await
 }
 
-/// The modem: the AT engine on the UART, joined with the futures that share its task.
+/// The modem: the AT engine on the UART with the MQTT, network and Wi-Fi commands, the
+/// MQTT runner that owns the broker connection, and the network log, joined in this one
+/// task (the URC queue and the shared MQTT state are not `Sync`, so they live in this
+/// future). `AT+RST` resets the chip; a UART error restarts the engine only.
 ///
-/// `net` is the network stack handle that the MQTT layer opens its TCP connections on;
-/// `_wifi` keeps the Wi-Fi driver alive (dropping it shuts the radio down) and is what the
-/// Wi-Fi commands (`AT+CWJAP`, `AT+CWQAP`) will configure and connect with. The MQTT
-/// command set goes in place of `&mut ()` in `engine.run`, and its runner future (which
-/// pushes inbound messages into `urcs`) is joined beside `at` below; everything that
-/// touches `urcs` must stay in this one task.
+/// `wifi` is moved into the Wi-Fi commands, which keep it (and so the radio) alive. With
+/// `trng` (the hardware RNG while the radio runs) scheme 2 (TLS-PSK) is available.
 async fn modem(
     net: Stack<'static>,
-    _wifi: WifiController<'static>,
+    wifi: WifiController<'static>,
     mut tx: UartTx<'static, Async>,
+    trng: Option<Trng>,
 ) -> ! {
+    static TCP_RX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static TCP_TX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
+        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
+    static MQTT_RX: ConstStaticCell<[u8; MQTT_RX_BYTES]> = ConstStaticCell::new([0; MQTT_RX_BYTES]);
+    static MQTT_TX: ConstStaticCell<[u8; MQTT_TX_BYTES]> = ConstStaticCell::new([0; MQTT_TX_BYTES]);
+    static TLS_RX: ConstStaticCell<[u8; TLS_RECORD_RX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_RX_BYTES]);
+    static TLS_TX: ConstStaticCell<[u8; TLS_RECORD_TX_BYTES]> =
+        ConstStaticCell::new([0; TLS_RECORD_TX_BYTES]);
+
     let mut rx = &UART_INPUT;
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
+    let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(Profile::Seed));
     let mut engine = Engine::new(at_core::Config::new(BOARD), &urcs);
+    let mut commands = (
+        MqttCommands::new(&shared),
+        (
+            IpCommands::new(EmbassyInterface::new(net)),
+            WifiCommands::new(Station::new(wifi, net)),
+        ),
+    );
+    let network = EmbassyNetwork::new(net, TCP_RX.take(), TCP_TX.take());
+    let mut runner = Runner::new(&shared, &urcs, network, MQTT_RX.take(), MQTT_TX.take());
+    let mut trng = trng;
+    if let Some(rng) = trng.as_mut() {
+        runner = runner.with_tls_psk(TlsPsk::new(rng, TLS_RX.take(), TLS_TX.take()));
+    } else {
+        println!("no true random source: scheme 2 (TLS-PSK) is off");
+    }
+    println!(
+        "largest inbound MQTT packet: {} bytes",
+        runner.max_inbound_packet()
+    );
     let at = async {
         loop {
-            match engine.run(&mut rx, &mut tx, &mut ()).await {
+            match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => esp_hal::system::software_reset(),
                 Ok(Stop::EndOfInput) => {}
                 Err(error) => println!("AT UART error: {:?}", error),
             }
         }
     };
-    let (never, _) = join(at, log_network(net)).await;
-    never
+    match select3(at, runner.run(), log_network(net)).await {
+        Either3::First(never) | Either3::Second(never) | Either3::Third(never) => never,
+    }
 }
 
 /// Logs each change of the DHCP lease.
