@@ -10,6 +10,10 @@ use embassy_time::Duration;
 use super::{ConnectError, Network, SplitStream};
 
 /// Opens one TCP socket at a time on an embassy-net [`Stack`], in caller-owned buffers.
+///
+/// While the stack has no link or no IPv4 configuration, [`connect`](Network::connect)
+/// fails at once with [`ConnectError::NetworkDown`], so `AT+MQTTCONN` answers `ERROR`
+/// without waiting for a TCP timeout.
 pub struct EmbassyNetwork<'a> {
     stack: Stack<'a>,
     rx: &'a mut [u8],
@@ -35,7 +39,9 @@ impl Network for EmbassyNetwork<'_> {
         Self: 's;
 
     async fn connect(&mut self, host: &str, port: u16) -> Result<TcpSocket<'_>, ConnectError> {
-        if !self.stack.is_config_up() {
+        // No link (cable out, access point not joined) or no address yet: fail at once
+        // rather than wait for a TCP timeout. A static address outlives the link.
+        if !self.stack.is_link_up() || !self.stack.is_config_up() {
             return Err(ConnectError::NetworkDown);
         }
         let address = match host.parse::<Ipv4Addr>() {
@@ -71,5 +77,93 @@ impl SplitStream for TcpSocket<'_> {
 
     fn split(&mut self) -> (TcpReader<'_>, TcpWriter<'_>) {
         TcpSocket::split(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::net::Ipv4Addr;
+
+    use embassy_futures::block_on;
+    use embassy_net::{Config, Ipv4Cidr, StackResources, StaticConfigV4};
+    use embassy_net_driver::{Capabilities, Driver, HardwareAddress, LinkState, RxToken, TxToken};
+    use embassy_time::{Duration, with_timeout};
+
+    use super::*;
+
+    /// A network device whose cable is out: no link, no frames.
+    struct Unplugged;
+
+    /// The tokens of a device that never has a frame.
+    enum NoFrame {}
+
+    impl RxToken for NoFrame {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, _: F) -> R {
+            match self {}
+        }
+    }
+
+    impl TxToken for NoFrame {
+        fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, _: usize, _: F) -> R {
+            match self {}
+        }
+    }
+
+    impl Driver for Unplugged {
+        type RxToken<'a> = NoFrame;
+        type TxToken<'a> = NoFrame;
+
+        fn receive(&mut self, _: &mut core::task::Context) -> Option<(NoFrame, NoFrame)> {
+            None
+        }
+
+        fn transmit(&mut self, _: &mut core::task::Context) -> Option<NoFrame> {
+            None
+        }
+
+        fn link_state(&mut self, _: &mut core::task::Context) -> LinkState {
+            LinkState::Down
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+
+        fn hardware_address(&self) -> HardwareAddress {
+            HardwareAddress::Ethernet([0x02, 0, 0, 0, 0, 1])
+        }
+    }
+
+    #[test]
+    fn connect_without_a_link_fails_at_once_even_with_a_static_address() {
+        let mut resources = StackResources::<2>::new();
+        let config = Config::ipv4_static(StaticConfigV4 {
+            address: Ipv4Cidr::new(Ipv4Addr::new(192, 0, 2, 10), 24),
+            gateway: None,
+            dns_servers: heapless::Vec::new(),
+        });
+        let (stack, _runner) = embassy_net::new(Unplugged, config, &mut resources, 1);
+        assert!(stack.is_config_up());
+        let (mut rx, mut tx) = ([0; 64], [0; 64]);
+        let mut network = EmbassyNetwork::new(stack, &mut rx, &mut tx);
+        let connect = with_timeout(Duration::from_secs(2), network.connect("192.0.2.1", 1883));
+        match block_on(connect) {
+            Ok(Err(error)) => assert_eq!(error, ConnectError::NetworkDown),
+            Ok(Ok(_)) => panic!("connected without a link"),
+            Err(_) => panic!("connect waited instead of failing at once"),
+        }
+    }
+
+    #[test]
+    fn connect_without_an_address_fails_at_once() {
+        let mut resources = StackResources::<2>::new();
+        let (stack, _runner) = embassy_net::new(Unplugged, Config::default(), &mut resources, 1);
+        let (mut rx, mut tx) = ([0; 64], [0; 64]);
+        let mut network = EmbassyNetwork::new(stack, &mut rx, &mut tx);
+        let connect = with_timeout(Duration::from_secs(2), network.connect("broker", 1883));
+        assert!(matches!(
+            block_on(connect),
+            Ok(Err(ConnectError::NetworkDown))
+        ));
     }
 }
