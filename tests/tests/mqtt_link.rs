@@ -2,7 +2,10 @@
 //! `AT+MQTTCLEAN`), keepalive pings on an idle link, losses with and without automatic
 //! reconnection, and persistent sessions (SPEC.md sections 5 and 6, docs/PROTOCOL.md
 //! section 6).
+#![allow(clippy::panic, reason = "a test fails by panicking, with a message")]
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use e2e_tests::at::{
@@ -311,4 +314,59 @@ fn unsubscribing_while_the_link_is_down_keeps_the_filter_from_being_restored() {
     peer.publish("drop/me", b"no", 1, false);
     peer.publish("keep/me", b"yes", 1, false);
     modem.expect(&subrecv("keep/me", b"yes"), TIMEOUT);
+}
+
+#[test]
+fn a_session_taken_over_by_another_client_is_reported_lost() {
+    let broker = Broker::start();
+    let port = broker.port();
+    let mut first = Modem::ready(&[]);
+    first.mqtt_connect("same-id", port);
+    let mut second = Modem::ready(&[]);
+    second.mqtt_connect("same-id", port);
+    // The broker sends DISCONNECT (session taken over) to the first modem.
+    first.expect(DISCONNECTED, TIMEOUT);
+    query(
+        &mut first,
+        &format!("0,disconnect,1,\"127.0.0.1\",{port},0"),
+    );
+    query(
+        &mut second,
+        &format!("0,connected,1,\"127.0.0.1\",{port},0"),
+    );
+    let line = "AT+MQTTPUB=0,\"same/t\",\"second\",1,0";
+    second.exchange(line, &echoed(line, OK));
+}
+
+#[test]
+fn a_broker_that_stops_answering_pings_is_reported_lost() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("no local address: {e}"))
+        .port();
+    let mut modem = Modem::ready(&[]);
+    let user = user_cfg("unanswered");
+    modem.exchange(&user, &echoed(&user, OK));
+    let line = "AT+MQTTCONNCFG=0,1,0,\"\",\"\",0,0";
+    modem.exchange(line, &echoed(line, OK));
+    let line = conn(port, 0);
+    modem.send_line(&line);
+    modem.expect(&echoed(&line, b""), TIMEOUT);
+    let (mut stream, _) = listener.accept().unwrap_or_else(|e| panic!("accept: {e}"));
+    let mut first = [0u8; 1];
+    stream
+        .read_exact(&mut first)
+        .unwrap_or_else(|e| panic!("no CONNECT: {e}"));
+    // CONNACK, then silence: the TCP connection stays open but PINGREQ goes unanswered.
+    stream
+        .write_all(&[0x20, 0x03, 0x00, 0x00, 0x00])
+        .unwrap_or_else(|e| panic!("cannot send CONNACK: {e}"));
+    modem.expect(&[CONNECTED, OK].concat(), TIMEOUT);
+    modem.expect(DISCONNECTED, Duration::from_secs(20));
+    query(
+        &mut modem,
+        &format!("0,disconnect,1,\"127.0.0.1\",{port},0"),
+    );
+    drop(stream);
 }

@@ -232,3 +232,52 @@ fn slow_pubraw_data_that_stops_short_fails_after_10_s() {
         ("raw/short".to_owned(), b"next".to_vec(), 1, false)
     );
 }
+
+#[test]
+fn raw_data_may_start_with_lf_or_cr_after_a_complete_terminator() {
+    let (_broker, mut peer, mut modem) = setup("pubraw-first", "raw/#");
+    // The line's CR LF is complete before the prompt: a leading LF is data.
+    pubraw_prompt(&mut modem, "raw/first", 3, 1, 0);
+    modem.send(b"\nab");
+    modem.expect(PUBRAW_OK, TIMEOUT);
+    assert_eq!(peer.recv(TIMEOUT).1, b"\nab");
+    // A bare LF ended the line: an LF after the prompt is data.
+    let line = "AT+MQTTPUBRAW=0,\"raw/first\",3,1,0";
+    modem.send(format!("{line}\n").as_bytes());
+    modem.expect(&echoed(line, PROMPT), TIMEOUT);
+    modem.send(b"\ncd");
+    modem.expect(PUBRAW_OK, TIMEOUT);
+    assert_eq!(peer.recv(TIMEOUT).1, b"\ncd");
+    // A bare CR ended the line: a CR after the prompt is data.
+    modem.send(format!("{line}\r").as_bytes());
+    modem.expect(&echoed(line, PROMPT), TIMEOUT);
+    modem.send(b"\ref");
+    modem.expect(PUBRAW_OK, TIMEOUT);
+    assert_eq!(peer.recv(TIMEOUT).1, b"\ref");
+    // CR LF in one write, then data starting with LF in the same write.
+    modem.send(format!("{line}\r\n").as_bytes());
+    modem.expect(&echoed(line, PROMPT), TIMEOUT);
+    modem.send(b"\n\r\n");
+    modem.expect(PUBRAW_OK, TIMEOUT);
+    assert_eq!(peer.recv(TIMEOUT).1, b"\n\r\n");
+}
+
+#[test]
+fn topic_lengths_are_counted_in_bytes() {
+    let (_broker, mut peer, mut modem) = setup("pub-utf8", "#");
+    // 64 two-byte characters: 128 bytes, the limit.
+    let topic = "é".repeat(64);
+    let line = format!("AT+MQTTPUB=0,\"{topic}\",\"ü\",1,0");
+    modem.exchange(&line, &echoed(&line, OK));
+    assert_eq!(
+        peer.recv(TIMEOUT),
+        (topic.clone(), "ü".as_bytes().to_vec(), 1, false)
+    );
+    let line = format!("AT+MQTTPUB=0,\"{topic}a\",\"x\",1,0");
+    modem.exchange(&line, &echoed(&line, &mqtt_error(0x6043)));
+    // Bytes that are not UTF-8 cannot be a topic.
+    let mut bad = b"AT+MQTTPUB=0,\"t\xff\",\"x\",1,0".to_vec();
+    modem.send(&[&bad[..], b"\r\n"].concat());
+    bad.extend_from_slice(b"\r\n");
+    modem.expect(&[&bad[..], &mqtt_error(0x6041)].concat(), TIMEOUT);
+}
