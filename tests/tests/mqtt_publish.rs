@@ -281,3 +281,20 @@ fn topic_lengths_are_counted_in_bytes() {
     bad.extend_from_slice(b"\r\n");
     modem.expect(&[&bad[..], &mqtt_error(0x6041)].concat(), TIMEOUT);
 }
+
+#[test]
+fn pub_data_fills_a_254_byte_line() {
+    let (_broker, mut peer, mut modem) = setup("pub-long", "long/#");
+    let prefix = "AT+MQTTPUB=0,\"long/t\",\"";
+    let suffix = "\",1,0";
+    let data = "d".repeat(254 - prefix.len() - suffix.len());
+    let line = format!("{prefix}{data}{suffix}");
+    assert_eq!(line.len(), 254);
+    modem.exchange(&line, &echoed(&line, OK));
+    assert_eq!(
+        peer.recv(TIMEOUT),
+        ("long/t".to_owned(), data.clone().into_bytes(), 1, false)
+    );
+    let line = format!("{prefix}{data}d{suffix}");
+    modem.exchange(&line, &echoed(&line, &error_code(0x0104_0000)));
+}

@@ -297,3 +297,20 @@ fn a_message_too_large_for_the_modem_is_not_delivered_and_the_link_stays() {
     peer.publish("size/almost", &almost, 1, false);
     modem.expect(&subrecv("size/almost", &almost), TIMEOUT);
 }
+
+#[test]
+fn with_echo_off_a_partial_line_does_not_hold_urcs_back() {
+    let (_broker, mut peer, mut modem) = setup("sub-echo-off");
+    subscribe(&mut modem, "quiet/+", 1);
+    modem.exchange("ATE0", &echoed("ATE0", OK));
+    modem.send(b"AT+GM");
+    peer.publish("quiet/x", b"now", 1, false);
+    modem.expect(&subrecv("quiet/x", b"now"), TIMEOUT);
+    modem.send(b"R\r\n");
+    modem.expect(b"AT version:", TIMEOUT);
+    modem.read_until(b"Board:host\r\n\r\nOK\r\n", TIMEOUT);
+    let line = "AT+MQTTPUB=0,\"quiet/y\",\"x\",0,0";
+    modem.send_line(line);
+    let urc = subrecv("quiet/y", b"x");
+    modem.expect_one_of(&[&[&urc, OK].concat(), &[OK, &urc].concat()], TIMEOUT);
+}
