@@ -179,8 +179,11 @@ def report() -> str:
     lines = [
         f"Release images of the board ports (`scripts/build-firmware.sh`, then "
         f"`scripts/size-report.py`), built with {rustc}; release profile: opt-level "
-        f'"s", fat LTO, one codegen unit. Each port runs the at-core engine with the basic '
-        f"commands over its AT UART and brings up its network stack (embassy-net, DHCP).",
+        f'"s", fat LTO, one codegen unit. Each port is the complete modem: the at-core engine '
+        f"on its AT UART with the MQTT and network set-up commands (and the Wi-Fi commands "
+        f"on the ESP32-C3), the MQTT runner with scheme 2 (TLS-PSK), and the embassy-net "
+        f"stack; its static RAM includes every buffer (URC queue, MQTT, TCP and TLS "
+        f"records), as each port's README details.",
         "",
         "| board | target | flash bytes (text+rodata+data) | static RAM bytes (data+bss) "
         "| llvm-size text / data / bss |",
