@@ -13,7 +13,9 @@ echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
-cargo test --workspace
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+cargo test --workspace 2>&1 | tee "$results"
 
 # The library crates must build without the standard library.
 scripts/check-no-std.sh
@@ -38,3 +40,7 @@ scripts/build-firmware.sh --clippy
 
 echo "== firmware sizes"
 scripts/size-report.py --print
+
+# One closing line for the whole run: the sum of every `cargo test` result above.
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "tests: %d passed, %d failed\n", passed, failed }' "$results"

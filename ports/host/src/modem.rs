@@ -8,7 +8,7 @@ use std::future::Future;
 
 use at_core::{Config, Engine, Profile, Stop, UrcQueue};
 use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface, WifiCommands};
-use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared, TlsPsk};
+use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared, TlsPsk, budget};
 use embassy_futures::select::{Either3, select3};
 use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
@@ -20,21 +20,13 @@ use crate::wifi::{AccessPointSettings, SimulatedWifi};
 /// The board name shown by `AT+GMR`.
 pub const BOARD: &str = "host";
 
-/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary). One
-/// record must hold the largest inbound message.
-const URC_QUEUE_BYTES: usize = 16 * 1024;
-/// The largest inbound MQTT packet (topic, properties and payload).
-const MQTT_RX_BYTES: usize = 8 * 1024;
-/// minimq's outbound packet and in-flight buffer.
-const MQTT_TX_BYTES: usize = 8 * 1024;
-/// The largest outbound payload (`AT+MQTTPUBRAW` length).
-const PAYLOAD_BYTES: usize = 1024;
-/// Subscriptions held at once.
-const SUBSCRIPTIONS: usize = 10;
-/// TLS record buffers for scheme 2: one received record (any size TLS allows) and one
-/// sent record.
-const TLS_RECORD_RX_BYTES: usize = 16_640;
-const TLS_RECORD_TX_BYTES: usize = 4096;
+/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): twice a
+/// board's, as one record must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 2 * budget::URC_QUEUE_BYTES;
+/// The largest inbound MQTT packet (topic, properties and payload): twice a board's.
+const MQTT_RX_BYTES: usize = 2 * budget::MQTT_RX_BYTES;
+/// minimq's outbound packet and in-flight buffer: twice a board's.
+const MQTT_TX_BYTES: usize = 2 * budget::MQTT_TX_BYTES;
 /// Receive and send buffers of the broker's TCP socket on the TAP stack.
 const TAP_SOCKET_BYTES: usize = 8 * 1024;
 
@@ -122,7 +114,8 @@ where
 {
     let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
     let mut engine = Engine::new(Config::new(BOARD).with_profile(profile), &urcs);
-    let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(profile));
+    let shared =
+        Shared::<{ budget::PAYLOAD_BYTES }, { budget::SUBSCRIPTIONS }>::new(Options::new(profile));
     let mut commands = (
         MqttCommands::new(&shared),
         (IpCommands::new(interface), WifiCommands::new(wifi)),
@@ -133,8 +126,8 @@ where
     // power-on. They never end by themselves: the power-on ends with the engine, and
     // dropping them drops the broker connection and the stack as a power cut would.
     let mut rng = rand_core::OsRng;
-    let mut record_rx = vec![0; TLS_RECORD_RX_BYTES];
-    let mut record_tx = vec![0; TLS_RECORD_TX_BYTES];
+    let mut record_rx = vec![0; budget::TLS_RECORD_RX_BYTES];
+    let mut record_tx = vec![0; budget::TLS_RECORD_TX_BYTES];
     let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
     let mut runner =
         Runner::new(&shared, &urcs, network, &mut mqtt_rx, &mut mqtt_tx).with_tls_psk(tls);

@@ -13,6 +13,10 @@
 #![no_main]
 
 use at_core::{Engine, Profile, Stop, UrcQueue};
+use at_mqtt::budget::{
+    MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, TCP_SOCKET_BYTES,
+    TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES, URC_QUEUE_BYTES,
+};
 use at_mqtt::station::{EmbassyInterface, IpCommands};
 use at_mqtt::{EmbassyNetwork, MqttCommands, Options, Runner, Shared, TlsPsk};
 use cortex_m::peripheral::SCB;
@@ -35,24 +39,6 @@ use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "w5500-evb-pico";
-/// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART; one record
-/// must hold the largest inbound message.
-const URC_QUEUE_BYTES: usize = 8 * 1024;
-/// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
-/// payload), which the broker is told in CONNECT.
-const MQTT_RX_BYTES: usize = 4 * 1024;
-/// minimq's outbound packet and in-flight buffer.
-const MQTT_TX_BYTES: usize = 4 * 1024;
-/// Receive and send buffers of the broker's TCP socket.
-const TCP_SOCKET_BYTES: usize = 4 * 1024;
-/// The largest outbound payload held for `AT+MQTTPUBRAW`.
-const PAYLOAD_BYTES: usize = 1024;
-/// Subscriptions held at once.
-const SUBSCRIPTIONS: usize = 10;
-/// TLS record buffers for scheme 2 (TLS-PSK): one received record of any size TLS allows,
-/// and one sent record.
-const TLS_RECORD_RX_BYTES: usize = 16_640;
-const TLS_RECORD_TX_BYTES: usize = 4096;
 /// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
 const SOCKETS: usize = 4;
 /// The W5500-EVB-Pico's QSPI flash (W25Q16JV): 2 MiB.
