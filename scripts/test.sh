@@ -20,6 +20,11 @@ cargo test --workspace 2>&1 | tee "$results"
 # The library crates must build without the standard library.
 scripts/check-no-std.sh
 
+# The fuzz targets (a standalone crate; fuzzing itself needs nightly) must keep compiling.
+echo "== fuzz targets: cargo fmt --check, cargo check"
+cargo fmt --check --manifest-path fuzz/Cargo.toml
+cargo check -q --manifest-path fuzz/Cargo.toml
+
 # ---------------------------------------------------------------------------------------
 # Firmware builds and size reports.
 #

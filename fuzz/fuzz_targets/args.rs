@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
             let position = args.position();
             let result = match plan & 7 {
                 0 => args.str().map(|s| assert!(s.len() <= text.len())),
-                1 => args.opt_str().map(|s| assert!(s.is_none_or(|s| s.len() <= text.len()))),
+                1 => args
+                    .opt_str()
+                    .map(|s| assert!(s.is_none_or(|s| s.len() <= text.len()))),
                 2 => args.int(i64::MIN..=i64::MAX).map(drop),
                 3 => args.opt_int(0u8..=2).map(drop),
                 4 => args.int(-100i32..=100).map(drop),

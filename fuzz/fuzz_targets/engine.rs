@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
         config()
     };
     let (stop, out) = run_with(config, MockRx::bytes(input).chunked(vec![chunk]));
-    assert!(matches!(stop, Ok(Stop::EndOfInput | Stop::Restart)), "{stop:?}");
+    assert!(
+        matches!(stop, Ok(Stop::EndOfInput | Stop::Restart)),
+        "{stop:?}"
+    );
     assert!(out.starts_with(READY));
     if shape & 0x80 != 0 {
         let (whole_stop, whole) = run_with(config, MockRx::bytes(input));
