@@ -94,3 +94,25 @@ fn script_mode_fails_for_a_missing_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_urc_arriving_after_the_last_result_is_still_printed() {
+    // The script's last command publishes at QoS 0 to a topic the modem subscribed to:
+    // its OK comes as soon as the message is written, and the message comes back as a
+    // URC a broker round trip later.
+    let broker = e2e_tests::Broker::start();
+    let script = format!(
+        "AT+MQTTUSERCFG=0,1,\"script-linger\",\"\",\"\",0,0,\"\"\n\
+         AT+MQTTCONN=0,\"127.0.0.1\",{},0\n\
+         AT+MQTTSUB=0,\"linger/#\",2\n\
+         AT+MQTTPUB=0,\"linger/last\",\"tail\",0,0\n",
+        broker.port()
+    );
+    let output = run_script(&script, &[]);
+    assert!(output.status.success(), "{output:?}");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        transcript.contains(r#"< +MQTTSUBRECV:0,"linger/last",4,tail\r\n"#),
+        "the returning message is missing from the transcript:\n{transcript}"
+    );
+}

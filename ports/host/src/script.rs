@@ -113,6 +113,9 @@ fn find_ending(output: &[u8], echo: &[u8], awaited: Awaited) -> Option<Ending> {
         .then_some(Ending::Other)
 }
 
+/// How long the line must stay quiet after the last result before the script ends.
+const LINGER: Duration = Duration::from_millis(500);
+
 /// The host end of the serial line, and the transcript it prints.
 struct Host {
     line: DuplexStream,
@@ -172,7 +175,21 @@ impl Host {
                 lines.next();
             }
         }
-        Ok(())
+        self.linger().await
+    }
+
+    /// After the last result, prints what still arrives until the line has been quiet
+    /// for [`LINGER`] (e.g. a message the last command published, coming back as a URC).
+    async fn linger(&mut self) -> Result<(), String> {
+        let mut chunk = [0u8; 256];
+        while let Ok(Ok(n)) = tokio::time::timeout(LINGER, self.line.read(&mut chunk)).await {
+            if n == 0 {
+                break;
+            }
+            self.output
+                .extend_from_slice(chunk.get(..n).unwrap_or_default());
+        }
+        self.print_output()
     }
 
     /// Writes `bytes` to the modem and prints them.
