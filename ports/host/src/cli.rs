@@ -43,6 +43,8 @@ FILE holds one command line per line; empty lines and lines starting with `#` ar
 
 The transcript shows every byte: lines starting with `> ` were sent by the host, lines starting with `< ` were written by the modem. CR, LF, tab and backslash are written as \r, \n, \t and \\, other bytes outside printable ASCII as \xNN, and each transcript line ends after an LF of the serial stream.
 
+After the last result the transcript goes on until the line has been quiet for half a second, so that URCs on their way (such as a message the last command published, coming back) are shown.
+
 Exits 0 when every line got its result, 1 when a result did not come within --result-timeout (or the script cannot be read).";
 
 /// The long help of `--tap`.
