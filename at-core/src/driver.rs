@@ -145,6 +145,16 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         self.port.flush().await;
     }
 
+    /// Does what a wake-up asks: input is consumed by the caller's next pass, a URC is
+    /// written, a stale partial line is dropped.
+    async fn on_wake(&mut self, wake: Wake) {
+        match wake {
+            Wake::Input => {}
+            Wake::Urc => self.write_urc().await,
+            Wake::PartialTimeout => self.state.assembler.clear(),
+        }
+    }
+
     /// Waits for input, a URC (when allowed) or the partial-line timeout, which runs from
     /// the last received byte (writing a URC does not restart it).
     async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
@@ -218,11 +228,7 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
                     Either::Second(wake) => wake,
                 }
             };
-            match wake {
-                Wake::Input => {}
-                Wake::Urc => self.write_urc().await,
-                Wake::PartialTimeout => self.state.assembler.clear(),
-            }
+            self.on_wake(wake).await;
         }
     }
 
@@ -319,11 +325,8 @@ impl<const URC: usize> Engine<'_, URC> {
                 wrote: false,
             };
             let allow_urc = session.state.urc_allowed();
-            match session.wait_input_or_urc(allow_urc).await {
-                Wake::Input => {}
-                Wake::Urc => session.write_urc().await,
-                Wake::PartialTimeout => session.state.assembler.clear(),
-            }
+            let wake = session.wait_input_or_urc(allow_urc).await;
+            session.on_wake(wake).await;
         }
     }
 
@@ -370,55 +373,54 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     commands: &mut S,
 ) -> Result<BasicReply, ErrorCode> {
     let parsed = parse_line(line)?;
-    let basic = (0..)
-        .map_while(|i| Basic::TABLE.get(i).map(|info| (i, info)))
-        .find(|(_, info)| info.matches(parsed.name))
-        .map(|(i, _)| i);
-    let (forms, basic) = match basic {
-        Some(i) => (
-            Basic::TABLE.get(i).map(|info| info.forms),
-            Basic::from_index(i),
-        ),
-        None => (None, None),
+    let found = match Basic::TABLE
+        .iter()
+        .position(|info| info.matches(parsed.name))
+    {
+        Some(i) => Basic::from_index(i)
+            .zip(Basic::TABLE.get(i))
+            .map(|(command, info)| (Found::Basic(command), info.forms)),
+        None => commands.find(parsed.name).and_then(|i| {
+            commands
+                .command(i)
+                .map(|info| (Found::Extended(i), info.forms))
+        }),
     };
-    let extended = if basic.is_none() {
-        commands.find(parsed.name)
-    } else {
-        None
-    };
-    let forms = match (forms, extended) {
-        (Some(forms), _) => forms,
-        (None, Some(i)) => commands
-            .command(i)
-            .map(|info| info.forms)
-            .ok_or(ErrorCode::UNKNOWN_COMMAND)?,
-        (None, None) => return Err(ErrorCode::UNKNOWN_COMMAND),
+    let Some((found, forms)) = found else {
+        return Err(ErrorCode::UNKNOWN_COMMAND);
     };
     if !forms.contains(parsed.form) {
         return Err(ErrorCode::FORM_NOT_SUPPORTED);
     }
     let args = Args::new(parsed.params).map_err(ErrorCode::from)?;
-    if let Some(command) = basic {
-        let mut settings = session.state.settings;
-        let config = session.state.config;
-        let reply = basic::execute(
-            command,
-            parsed.form,
-            args,
-            session,
-            &mut settings,
-            &config,
-            commands,
-        )
-        .await;
-        session.state.settings = settings;
-        return reply;
-    }
-    match extended {
-        Some(index) => commands
+    match found {
+        Found::Basic(command) => {
+            let mut settings = session.state.settings;
+            let config = session.state.config;
+            let reply = basic::execute(
+                command,
+                parsed.form,
+                args,
+                session,
+                &mut settings,
+                &config,
+                commands,
+            )
+            .await;
+            session.state.settings = settings;
+            reply
+        }
+        Found::Extended(index) => commands
             .execute(index, parsed.form, args, session)
             .await
             .map(BasicReply::Outcome),
-        None => Err(ErrorCode::UNKNOWN_COMMAND),
     }
+}
+
+/// Which table a command line's name was found in.
+enum Found {
+    /// A basic command.
+    Basic(Basic),
+    /// The command at this index of the extra command set.
+    Extended(usize),
 }
