@@ -246,9 +246,7 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             first = false;
             delay = shared.options.reconnect_min;
             if let Ended::Clean = ended {
-                shared.with(|inner| inner.link = Link::Idle);
-                shared.response.signal(Response::Done);
-                return;
+                return cx.answer_clean();
             }
             shared.with(|inner| {
                 inner.link = if reconnect {
@@ -314,6 +312,12 @@ impl<const URC: usize, const PAYLOAD: usize, const SUBS: usize> Context<'_, URC,
         self.shared.response.signal(Response::Failed(code));
     }
 
+    /// The link is gone at the host's request (`AT+MQTTCLEAN`): answer it.
+    fn answer_clean(&self) {
+        self.shared.with(|inner| inner.link = Link::Idle);
+        self.shared.response.signal(Response::Done);
+    }
+
     /// Waits `delay` before a reconnect attempt, answering requests meanwhile. Returns
     /// `false` when the host cleaned the link up (and has been answered).
     async fn back_off(&mut self, delay: Duration) -> bool {
@@ -322,8 +326,7 @@ impl<const URC: usize, const PAYLOAD: usize, const SUBS: usize> Context<'_, URC,
             match select(Timer::at(until), self.shared.request.wait()).await {
                 Either::First(()) => return true,
                 Either::Second(Request::Clean) => {
-                    self.shared.with(|inner| inner.link = Link::Idle);
-                    self.shared.response.signal(Response::Done);
+                    self.answer_clean();
                     return false;
                 }
                 Either::Second(Request::Connect { .. }) => {
