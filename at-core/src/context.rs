@@ -33,6 +33,10 @@ pub trait Context {
     /// `busy p...`, and URCs may be written as long as this command has written nothing.
     async fn wait<F: Future>(&mut self, future: F) -> F::Output;
 
+    /// Writes the URCs queued before this call (not those queued meanwhile), provided
+    /// this command has written nothing yet and a URC may be written now.
+    async fn flush_urcs(&mut self);
+
     /// Writes the prompt `\r\nOK\r\n\r\n>` and reads exactly `dest.len()` bytes of raw data,
     /// without echo. Bytes after them are ordinary input again.
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout>;

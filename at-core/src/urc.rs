@@ -174,6 +174,30 @@ impl<const N: usize> UrcQueue<N> {
         });
     }
 
+    /// Whether a record of `bytes` would fit now.
+    pub fn has_room(&self, bytes: usize) -> bool {
+        self.ring
+            .lock(|ring| ring.borrow().len.saturating_add(bytes) + RECORD_OVERHEAD <= N)
+    }
+
+    /// Waits until a record of `bytes` would fit (for ever if it never can: check
+    /// [`max_record`](Self::max_record)). Cancel-safe; it reserves nothing, so it
+    /// guarantees the room only to a producer that is the queue's only one.
+    pub async fn wait_room(&self, bytes: usize) {
+        poll_fn(|cx| {
+            self.ring.lock(|ring| {
+                let mut ring = ring.borrow_mut();
+                if ring.len.saturating_add(bytes) + RECORD_OVERHEAD <= N {
+                    Poll::Ready(())
+                } else {
+                    ring.writable.register(cx.waker());
+                    Poll::Pending
+                }
+            })
+        })
+        .await;
+    }
+
     /// Waits until at least one record is queued.
     pub async fn wait_ready(&self) {
         poll_fn(|cx| {

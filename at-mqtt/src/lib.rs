@@ -1,19 +1,22 @@
 //! `at-mqtt`: the ESP-AT style MQTT command set for [`at_core`], on [`minimq`].
 //!
-//! Two halves share one [`Shared`] state, in the style of embassy-net's stack/runner
-//! split:
+//! The design follows embassy-net's `Stack`/`Runner` split:
+//! - [`MqttState`] is the memory both halves meet in (configuration, the link view, a
+//!   single-slot request mailbox);
 //! - [`MqttCommands`] is a [`CommandSet`](at_core::CommandSet) for the engine:
 //!   `AT+MQTTUSERCFG`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
-//!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`;
-//! - [`Runner`] owns the minimq session and the broker connection, reached through a
-//!   [`Network`]. It turns inbound messages into `+MQTTSUBRECV` URCs and reconnects.
+//!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`. It parses, then calls
+//!   the typed methods of [`MqttClient`], which downstream command sets may use too;
+//! - [`Runner`] alone owns the broker link: the minimq session, the link state, the
+//!   subscriptions and every connect/disconnect URC. It answers every request it takes.
 //!
-//! Run both in one task; when the engine returns (e.g. `AT+RST`), dropping the runner
-//! drops the broker connection as a power cut would:
+//! [`Modem`] assembles the engine, the commands and the runner for a board. By hand, run
+//! both halves in one task; when the engine returns (e.g. `AT+RST`), dropping the
+//! runner drops the broker connection as a power cut would:
 //!
 //! ```
 //! use at_core::{Config, Engine, Profile, Stop, UrcQueue};
-//! use at_mqtt::{MqttCommands, Network, Options, Runner, Shared};
+//! use at_mqtt::{MqttCommands, MqttState, Network, Options, Runner};
 //! use embassy_futures::select::{Either, select};
 //! use embedded_io_async::{ErrorKind, Read, Write};
 //!
@@ -23,11 +26,11 @@
 //!     network: N,
 //! ) -> Result<Stop, ErrorKind> {
 //!     let urcs = UrcQueue::<4096>::new();
-//!     let shared = Shared::<1024, 10>::new(Options::new(Profile::Seed));
+//!     let state = MqttState::<1024, 10>::new(Options::new(Profile::Seed));
 //!     let mut engine = Engine::new(Config::new("my-board"), &urcs);
-//!     let mut commands = MqttCommands::new(&shared);
+//!     let mut commands = MqttCommands::new(&state);
 //!     let (mut rx, mut tx) = ([0; 2048], [0; 2048]);
-//!     let mut runner = Runner::new(&shared, &urcs, network, &mut rx, &mut tx);
+//!     let mut runner = Runner::new(&state, &urcs, network, &mut rx, &mut tx);
 //!     match select(engine.run(uart_rx, uart_tx, &mut commands), runner.run()).await {
 //!         Either::First(stop) => stop, // e.g. `Stop::Restart`: reset the board
 //!         Either::Second(never) => never,
@@ -38,13 +41,24 @@
 //! Every message the broker may send fits in the URC queue: the runner advertises a
 //! maximum packet size no larger than one URC record, so a larger message is refused by
 //! the broker, not truncated here.
+//!
+//! Features: `embassy-net` (the [`Network`] of an embassy-net stack), `tls-psk` (scheme
+//! 2), and `defmt` or `log` for the runner's log of every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[macro_use]
+mod fmt;
+
 pub mod budget;
+mod client;
 mod commands;
+mod config;
 pub mod error;
+mod link;
+mod mailbox;
+mod modem;
 mod network;
 mod options;
 mod resume;
@@ -54,19 +68,22 @@ pub mod station;
 #[cfg(feature = "tls-psk")]
 mod tls;
 pub mod topic;
+mod transport;
 mod urc;
 
+pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
 pub use commands::{MqttCommand, MqttCommands};
+pub use config::{
+    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
+};
+pub use link::{LinkState, Subscription};
 #[cfg(feature = "embassy-net")]
 pub use network::EmbassyNetwork;
 pub use network::{ConnectError, Network, SplitStream};
+pub use modem::{Modem, ModemResources};
 pub use options::Options;
-pub use resume::ResumeSession;
 pub use runner::Runner;
-pub use state::{
-    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
-    Shared,
-};
+pub use state::MqttState;
 #[cfg(feature = "tls-psk")]
 pub use tls::TlsPsk;
 pub use urc::SUBRECV_OVERHEAD;

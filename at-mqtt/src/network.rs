@@ -3,8 +3,23 @@
 //! A port implements [`Network`] for its stack (embassy-net on boards, the host's TCP in
 //! the simulator); the runner calls it for every connect and reconnect.
 
+impl core::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            ConnectError::NetworkDown => "the network is down",
+            ConnectError::Dns => "the host name could not be resolved",
+            ConnectError::Refused => "the connection was refused or reset",
+            ConnectError::Timeout => "the connection timed out",
+            ConnectError::NoResources => "no socket or buffer available",
+        })
+    }
+}
+
+impl core::error::Error for ConnectError {}
+
 /// Why a connection to the broker could not be opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConnectError {
     /// The network is not up (no link, no address).
@@ -38,14 +53,8 @@ pub trait SplitStream {
 /// Opens TCP streams to a broker.
 #[allow(async_fn_in_trait)]
 pub trait Network {
-    /// A connected stream; dropping it closes the connection. Reads must be cancel-safe.
-    #[cfg(not(feature = "tls-psk"))]
-    type Stream<'a>: embedded_io_async::Read + embedded_io_async::Write
-    where
-        Self: 'a;
-
-    /// A connected stream; dropping it closes the connection. Reads must be cancel-safe.
-    #[cfg(feature = "tls-psk")]
+    /// A connected stream; dropping it closes the connection. Reads must be cancel-safe,
+    /// and the halves of [`SplitStream`] usable at the same time (TLS needs that).
     type Stream<'a>: embedded_io_async::Read + embedded_io_async::Write + SplitStream
     where
         Self: 'a;

@@ -4,9 +4,12 @@ use at_core::Profile;
 use embassy_time::Duration;
 
 /// How the MQTT command set is set up by the firmware author.
+///
+/// Every timeout saturates: `Duration::MAX` means "no bound" and never panics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
-    /// The protocol profile (must match the engine's).
+    /// The protocol profile; [`Modem`](crate::Modem) gives the engine the same one.
     pub profile: Profile,
     /// The largest `AT+MQTTPUBRAW` length (seed: 512; esp-at: 1024). Capped by the
     /// payload buffer of [`Shared`](crate::Shared).
@@ -33,6 +36,25 @@ impl Options {
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(60),
         }
+    }
+
+    /// The same options with another PUBRAW cap.
+    pub const fn with_pubraw_max(mut self, max: usize) -> Self {
+        self.pubraw_max = max;
+        self
+    }
+
+    /// The same options with another acknowledgement timeout.
+    pub const fn with_command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout;
+        self
+    }
+
+    /// The same options with another reconnect back-off range.
+    pub const fn with_reconnect_delays(mut self, min: Duration, max: Duration) -> Self {
+        self.reconnect_min = min;
+        self.reconnect_max = max;
+        self
     }
 
     /// The longest broker host name.

@@ -1,89 +1,103 @@
-//! The runner: owns the minimq session and the broker connection.
+//! The runner: the single owner of the broker link.
 //!
-//! It waits for requests from the command handlers (connect, publish, subscribe,
-//! unsubscribe, clean), keeps the link alive (keepalive, acknowledgements), turns inbound
-//! messages into `+MQTTSUBRECV` URCs, and re-establishes a lost link with exponential
-//! back-off when the host asked for `reconnect=1`.
+//! It takes requests from the mailbox, opens the transport (TCP, or TLS-PSK), runs the
+//! minimq session, turns inbound messages into `+MQTTSUBRECV` URCs, writes every connect
+//! and disconnect URC, restores subscriptions, and re-establishes a lost link with
+//! exponential back-off when the host asked for `reconnect=1`.
+//!
+//! Every wait is one biased select with the mailbox first, so a request is taken before
+//! more inbound packets are processed, and every await is cancel-safe: the URC queue is
+//! checked for room for the largest inbound message *before* minimq is polled, so a
+//! message minimq hands over is always queued at once and never lost to a cancellation.
+//! Every request taken is answered on every path (see [`Pending`]).
 
 use core::cmp::min;
+use core::future::Future;
+use core::pin::pin;
 
-use at_core::{ErrorCode, UrcQueue};
+use at_core::{ErrorCode, Profile, UrcQueue, deadline_after};
 use embassy_futures::select::{Either, select};
-#[cfg(feature = "tls-psk")]
-use embassy_futures::select::{Either3, select3};
-use embassy_time::{Duration, Instant, Timer, with_deadline};
-use heapless::{String, Vec};
+use embassy_time::{Duration, Instant, Timer, with_deadline, with_timeout};
+use heapless::String;
 use minimq::{
     Buffers, ConfigBuilder, ConnectEvent, Connection, Io, Publication, QoS, Session,
     SubscriptionOptions, TopicFilter, Will,
 };
 
+use crate::config::MqttConfig;
 use crate::error::{
-    CLIENT_ID_IS_OVERLENGTH, CLIENT_PUBLISH_FAILED, CLIENT_START_FAILED, CLIENT_SUBSCRIBE_FAILED,
-    CLIENT_UNSUBSCRIBE_FAILED, NO_CONFIGURED,
+    ALREADY_CONNECTED, CLIENT_ID_IS_OVERLENGTH, CLIENT_PUBLISH_FAILED, CLIENT_START_FAILED,
+    CLIENT_SUBSCRIBE_FAILED, CLIENT_UNSUBSCRIBE_FAILED, IN_DISCONNECTED_STATE, NO_CONFIGURED,
+    NULL_LINK, TLS_CONFIG_ERROR,
 };
+use crate::link::{LinkState, Subscription};
+use crate::mailbox::{Pending, Reply, Request};
 use crate::network::Network;
 use crate::resume::ResumeSession;
-use crate::state::{ConnConfig, Link, Request, Response, Shared, Target, UserConfig};
 use crate::topic::MAX_TOPIC;
+use crate::transport::Transport;
 use crate::urc::{self, DISCONNECTED, SUBRECV_OVERHEAD};
+use crate::{MqttState, Options};
 
+/// `AT+MQTTCLEAN` is answered within this bound, whatever the broker does.
+pub(crate) const CLEAN_BOUND: Duration = Duration::from_secs(2);
+/// How long the graceful DISCONNECT may take before the link is simply dropped.
+const DISCONNECT_BOUND: Duration = Duration::from_millis(1500);
 /// Session expiry requested for `disable_clean_session=1`: never expires.
 const KEEP_SESSION_EXPIRY: u32 = u32::MAX;
 
-/// How a connected period ended.
-enum Ended {
-    /// The host asked (`AT+MQTTCLEAN`); the runner owes it a response.
-    Clean,
-    /// The link broke.
-    Lost,
-}
-
-/// The configuration of one `AT+MQTTCONN`, copied out of the shared state.
-struct Snapshot {
-    user: UserConfig,
-    conn: ConnConfig,
-    target: Target,
-    #[cfg(feature = "tls-psk")]
-    psk: Option<crate::state::PskConfig>,
-}
-
-/// The runner's own copy of the request data.
-struct Outbox<const PAYLOAD: usize> {
-    topic: String<MAX_TOPIC>,
-    payload: Vec<u8, PAYLOAD>,
-}
-
-/// What the runner shares with its helpers while a connection borrows the network.
-struct Context<'r, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
-    shared: &'r Shared<PAYLOAD, SUBS>,
-    urcs: &'r UrcQueue<URC>,
-    outbox: &'r mut Outbox<PAYLOAD>,
-}
-
 /// Drives the MQTT link; run it beside the engine (see the crate docs).
 pub struct Runner<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
-    shared: &'a Shared<PAYLOAD, SUBS>,
+    state: &'a MqttState<PAYLOAD, SUBS>,
     urcs: &'a UrcQueue<URC>,
     network: N,
     rx: &'a mut [u8],
     tx: &'a mut [u8],
-    outbox: Outbox<PAYLOAD>,
     #[cfg(feature = "tls-psk")]
     tls: Option<crate::tls::TlsPsk<'a>>,
+}
+
+/// How a link (from `AT+MQTTCONN` to its end) ended.
+enum End<'m> {
+    /// `AT+MQTTCLEAN`, still to be answered.
+    Cleaned(Pending<'m>),
+    /// The first connect failed; `AT+MQTTCONN` is answered with this code.
+    Failed(ErrorCode),
+    /// The link broke and is not re-established (`reconnect=0`).
+    Lost,
+}
+
+/// How one attempt (transport, CONNECT, serving) ended.
+enum Attempt<'m> {
+    /// `AT+MQTTCLEAN` arrived.
+    Cleaned(Pending<'m>),
+    /// The transport or CONNECT failed, or the subscriptions could not be restored.
+    Failed(ErrorCode),
+    /// A connected period ended with the link broken.
+    Lost,
+}
+
+/// What waiting for an acknowledgement gave.
+enum Ack {
+    /// Acknowledged.
+    Done,
+    /// The broker refused it (a failure reason code).
+    Refused,
+    /// The link went down first.
+    Down,
 }
 
 impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
     Runner<'a, N, URC, PAYLOAD, SUBS>
 {
-    /// A runner for `shared`, writing URCs to `urcs`, connecting through `network`, with
+    /// A runner for `state`, writing URCs to `urcs`, connecting through `network`, with
     /// minimq's packet buffers `rx` (the largest inbound message) and `tx` (outbound
     /// packets and in-flight state).
     ///
     /// `rx` is used only up to what one URC record can carry, so every message the broker
     /// may send (it is told the limit in CONNECT) fits in the URC queue.
     pub fn new(
-        shared: &'a Shared<PAYLOAD, SUBS>,
+        state: &'a MqttState<PAYLOAD, SUBS>,
         urcs: &'a UrcQueue<URC>,
         network: N,
         rx: &'a mut [u8],
@@ -92,15 +106,11 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
         let usable = min(rx.len(), urcs.max_record().saturating_sub(SUBRECV_OVERHEAD));
         let (rx, _) = rx.split_at_mut(usable);
         Self {
-            shared,
+            state,
             urcs,
             network,
             rx,
             tx,
-            outbox: Outbox {
-                topic: String::new(),
-                payload: Vec::new(),
-            },
             #[cfg(feature = "tls-psk")]
             tls: None,
         }
@@ -123,173 +133,655 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
         &mut self.network
     }
 
-    /// Runs forever. Cancelling it drops the broker connection without `DISCONNECT`
+    /// Runs for ever. Cancelling it drops the broker connection without `DISCONNECT`
     /// (as a power cut would).
     pub async fn run(&mut self) -> ! {
+        let state = self.state;
+        let room = self.rx.len().saturating_add(SUBRECV_OVERHEAD);
         loop {
-            let request = self.shared.request.wait().await;
-            let response = match request {
-                Request::Connect { timeout } => {
-                    self.connect_and_serve(timeout).await;
-                    continue;
+            let pending = state.mailbox.receive().await;
+            let Request::Connect { timeout } = pending.request() else {
+                if let Some(mut clean) = answer_unlinked(state, pending) {
+                    forget_link(state);
+                    clean.answer(Reply::Done);
                 }
-                Request::Clean => Response::Done,
-                _ => Response::NotConnected,
+                continue;
             };
-            self.shared.response.signal(response);
+            set_link(state, LinkState::Connecting);
+            let mut connect = Some(pending);
+            // The configuration stays borrowed for the whole link; it is released
+            // before the end of the link is answered, so the host may reconfigure at once.
+            let end = self.link(&mut connect, timeout, room).await;
+            match end {
+                End::Cleaned(mut clean) => {
+                    forget_link(state);
+                    clean.answer(Reply::Done);
+                }
+                End::Failed(code) => {
+                    set_link(state, LinkState::Lost);
+                    if state.options.profile == Profile::EspAt {
+                        push(self.urcs, DISCONNECTED).await;
+                    }
+                    if let Some(mut connect) = connect.take() {
+                        connect.fail(code);
+                    }
+                }
+                End::Lost => {
+                    set_link(state, LinkState::Lost);
+                    push(self.urcs, DISCONNECTED).await;
+                }
+            }
         }
     }
 
-    async fn connect_and_serve(&mut self, timeout: Duration) {
+    /// One link: from `AT+MQTTCONN` until `AT+MQTTCLEAN`, a failed first connect, or a
+    /// loss without reconnect. `connect` is answered here only on success.
+    async fn link(
+        &mut self,
+        connect: &mut Option<Pending<'a>>,
+        timeout: Duration,
+        room: usize,
+    ) -> End<'a> {
         let Runner {
-            shared,
+            state,
             urcs,
             network,
             rx,
             tx,
-            outbox,
             #[cfg(feature = "tls-psk")]
             tls,
         } = self;
-        let shared = *shared;
-        let mut cx = Context {
-            shared,
-            urcs,
-            outbox,
+        let (state, urcs): (&'a MqttState<PAYLOAD, SUBS>, &'a UrcQueue<URC>) = (*state, *urcs);
+        let Ok(config) = state.config.try_borrow() else {
+            return End::Failed(CLIENT_START_FAILED);
         };
-        let snapshot = shared.with(|inner| {
-            inner.user.clone().map(|user| Snapshot {
-                user,
-                conn: inner.conn.clone(),
-                target: inner.target.clone(),
-                #[cfg(feature = "tls-psk")]
-                psk: inner.psk.clone(),
-            })
-        });
-        let Some(snapshot) = snapshot else {
-            return cx.respond_failed(NO_CONFIGURED);
-        };
-        let config = match session_config(&snapshot, rx, tx) {
-            Ok(config) => config,
-            Err(code) => return cx.respond_failed(code),
+        let session_config = match session_config(&config, rx, tx) {
+            Ok(session_config) => session_config,
+            Err(code) => return End::Failed(code),
         };
         #[cfg(feature = "tls-psk")]
-        if snapshot.user.scheme == 2 && (tls.is_none() || snapshot.psk.is_none()) {
-            return cx.respond_failed(crate::error::TLS_CONFIG_ERROR);
+        let mut tls = tls.as_mut();
+        #[cfg(feature = "tls-psk")]
+        if config.scheme() == 2 && (tls.is_none() || config.psk.is_none()) {
+            return End::Failed(TLS_CONFIG_ERROR);
         }
-        let mut session = Session::new(config);
-        let host = snapshot.target.host.as_str();
-        let port = snapshot.target.port;
-        let reconnect = snapshot.target.reconnect;
-        let mut first = true;
-        let mut delay = shared.options.reconnect_min;
+        let mut link = Link {
+            state,
+            urcs,
+            room,
+            options: &state.options,
+        };
+        let mut session = Session::new(session_config);
+        let reconnect = config.target.reconnect;
+        // A persistent session is resumed if the broker kept it while the modem was
+        // away; later reconnects resume it through minimq itself.
+        let mut resume = config.conn.keep_session;
+        let mut deadline = deadline_after(timeout);
+        let mut delay = state.options.reconnect_min;
         loop {
-            if !first && !cx.back_off(delay).await {
-                return;
-            }
-            let limit = if first {
-                timeout
-            } else {
-                shared.options.command_timeout
-            };
-            // A persistent session is resumed if the broker kept it while the modem
-            // was away; later reconnects resume it through minimq itself.
-            let resume = first && snapshot.conn.keep_session;
-            let deadline = Instant::now() + limit;
-            let stream = with_deadline(deadline, network.connect(host, port)).await;
-            let ended = match stream {
-                Ok(Ok(stream)) if snapshot.user.scheme == 1 => {
-                    let io = ResumeSession::new(stream, resume);
-                    cx.link(&mut session, io, deadline, first).await
+            let attempt = link
+                .attempt(
+                    network,
+                    #[cfg(feature = "tls-psk")]
+                    tls.as_deref_mut(),
+                    &config,
+                    &mut session,
+                    resume,
+                    deadline,
+                    connect,
+                )
+                .await;
+            resume = false;
+            match attempt {
+                Attempt::Cleaned(clean) => return End::Cleaned(clean),
+                Attempt::Failed(code) if connect.is_some() => {
+                    warn!("connect failed: {}", code.0);
+                    return End::Failed(code);
                 }
-                #[cfg(feature = "tls-psk")]
-                Ok(Ok(mut stream)) => match (tls.as_mut(), snapshot.psk.as_ref()) {
-                    (Some(tls), Some(psk)) => {
-                        let halves = crate::tls::split(&mut stream);
-                        let opened = with_deadline(
-                            deadline,
-                            crate::tls::open(&halves, tls, &psk.identity, &psk.key),
-                        )
-                        .await;
-                        match opened {
-                            Ok(Ok(mut connection)) => {
-                                let (mut reader, mut writer) = connection.split();
-                                let pipes = crate::tls::Pipes::new();
-                                let io = ResumeSession::new(pipes.io(), resume);
-                                match select3(
-                                    pipes.pump_in(&mut reader),
-                                    pipes.pump_out(&mut writer),
-                                    cx.link(&mut session, io, deadline, first),
-                                )
-                                .await
-                                {
-                                    Either3::Third(ended) => ended,
-                                    // The TLS stream ended: a loss if CONNACK was in.
-                                    _ if shared.is_connected() => Some(Ended::Lost),
-                                    _ => None,
-                                }
-                            }
-                            _ => None,
+                Attempt::Failed(code) => {
+                    warn!("reconnect failed: {}", code.0);
+                    delay = double(delay, state.options.reconnect_max);
+                }
+                Attempt::Lost if !reconnect => {
+                    info!("broker link lost");
+                    return End::Lost;
+                }
+                Attempt::Lost => {
+                    info!("broker link lost; reconnecting");
+                    set_link(state, LinkState::Reconnecting);
+                    if let Err(clean) = link.serve_unlinked(push(urcs, DISCONNECTED)).await {
+                        return End::Cleaned(clean);
+                    }
+                    delay = state.options.reconnect_min;
+                }
+            }
+            debug!("next attempt in {} ms", delay.as_millis());
+            if let Err(clean) = link.serve_unlinked(Timer::after(delay)).await {
+                return End::Cleaned(clean);
+            }
+            deadline = deadline_after(state.options.command_timeout);
+        }
+    }
+}
+
+/// What an attempt needs of the runner while the network and buffers are borrowed.
+struct Link<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
+    state: &'m MqttState<PAYLOAD, SUBS>,
+    urcs: &'m UrcQueue<URC>,
+    /// Bytes the URC queue must have free before minimq is polled.
+    room: usize,
+    options: &'m Options,
+}
+
+impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC, PAYLOAD, SUBS> {
+    /// One attempt: open the transport, CONNECT and restore the subscriptions by
+    /// `deadline`, then serve until the link ends.
+    #[allow(clippy::too_many_arguments, reason = "the borrowed parts of the runner")]
+    async fn attempt<N: Network>(
+        &mut self,
+        network: &mut N,
+        #[cfg(feature = "tls-psk")] tls: Option<&mut crate::tls::TlsPsk<'_>>,
+        config: &MqttConfig,
+        session: &mut Session<'_>,
+        resume: bool,
+        deadline: Instant,
+        connect: &mut Option<Pending<'m>>,
+    ) -> Attempt<'m> {
+        let target = &config.target;
+        let opened = self
+            .serve_unlinked(with_deadline(
+                deadline,
+                network.connect(&target.host, target.port),
+            ))
+            .await;
+        let mut stream = match opened {
+            Err(clean) => return Attempt::Cleaned(clean),
+            Ok(Ok(Ok(stream))) => stream,
+            Ok(Ok(Err(error))) => {
+                warn!("cannot open the broker connection: {:?}", error);
+                return Attempt::Failed(CLIENT_START_FAILED);
+            }
+            Ok(Err(_)) => {
+                warn!("the broker connection did not open in time");
+                return Attempt::Failed(CLIENT_START_FAILED);
+            }
+        };
+        if config.scheme() == 1 {
+            let io = ResumeSession::new(Transport::tcp(&mut stream), resume);
+            return self.session(session, io, deadline, connect).await;
+        }
+        #[cfg(feature = "tls-psk")]
+        if let (Some(tls), Some(psk)) = (tls, config.psk.as_ref()) {
+            let halves = crate::tls::split(&mut stream);
+            let opened = self
+                .serve_unlinked(with_deadline(
+                    deadline,
+                    crate::tls::open(&halves, tls, &psk.identity, &psk.key),
+                ))
+                .await;
+            let mut connection = match opened {
+                Err(clean) => return Attempt::Cleaned(clean),
+                Ok(Ok(Ok(connection))) => connection,
+                Ok(Ok(Err(error))) => {
+                    warn!("TLS handshake failed: {:?}", crate::fmt::Debug2Format(&error));
+                    return Attempt::Failed(CLIENT_START_FAILED);
+                }
+                Ok(Err(_)) => {
+                    warn!("TLS handshake did not finish in time");
+                    return Attempt::Failed(CLIENT_START_FAILED);
+                }
+            };
+            let (mut reader, mut writer) = connection.split();
+            let pipes = crate::tls::Pipes::new();
+            let io = ResumeSession::new(Transport::<N::Stream<'_>>::tls(pipes.io()), resume);
+            // The pumps close the pipes when the TLS stream ends, which the session sees
+            // as end-of-stream: the attempt always ends through `session`.
+            let pumps = pipes.pump(&mut reader, &mut writer);
+            return match select(pumps, self.session(session, io, deadline, connect)).await {
+                Either::First(never) => match never {},
+                Either::Second(attempt) => attempt,
+            };
+        }
+        Attempt::Failed(TLS_CONFIG_ERROR)
+    }
+
+    /// CONNECT over `io`, restore the subscriptions, report the link, then serve it.
+    async fn session<IO: Io>(
+        &mut self,
+        session: &mut Session<'_>,
+        io: IO,
+        deadline: Instant,
+        connect: &mut Option<Pending<'m>>,
+    ) -> Attempt<'m> {
+        let connected = self
+            .serve_unlinked(with_deadline(deadline, session.connect(io)))
+            .await;
+        let mut conn = match connected {
+            Err(clean) => return Attempt::Cleaned(clean),
+            Ok(Ok(Ok(conn))) => conn,
+            Ok(Ok(Err(error))) => {
+                warn!("CONNECT failed: {:?}", crate::fmt::Debug2Format(&error));
+                return Attempt::Failed(CLIENT_START_FAILED);
+            }
+            Ok(Err(_)) => {
+                warn!("no CONNACK in time");
+                return Attempt::Failed(CLIENT_START_FAILED);
+            }
+        };
+        if conn.connect_event() == ConnectEvent::Connected {
+            match self
+                .serve_unlinked(with_deadline(deadline, self.restore(&mut conn)))
+                .await
+            {
+                Err(clean) => return Attempt::Cleaned(clean),
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(()))) => return Attempt::Lost,
+                Ok(Err(_)) => {
+                    warn!("subscriptions not restored in time");
+                    return Attempt::Failed(CLIENT_START_FAILED);
+                }
+            }
+        }
+        set_link(self.state, LinkState::Connected);
+        info!("broker link up");
+        let line = {
+            let config = self.state.config.try_borrow();
+            urc::connected(self.options.profile, config.as_deref().ok())
+        };
+        // Requests wait for this (at most until the host has read one URC): answered
+        // meanwhile, they would see a link the host was already told is up as down.
+        push(self.urcs, line.as_bytes()).await;
+        if let Some(mut connect) = connect.take() {
+            connect.answer(Reply::Done);
+        }
+        self.serve(&mut conn).await
+    }
+
+    /// Re-subscribes every filter after the broker started a fresh session, one SUBACK
+    /// at a time. A filter the broker refuses is dropped and reported with
+    /// `+MQTTSUBFAIL:0,"<filter>"`. `Err` when the link went down.
+    async fn restore<IO: Io>(&self, conn: &mut Connection<'_, '_, IO>) -> Result<(), ()> {
+        self.state
+            .view
+            .borrow_mut()
+            .subscriptions
+            .iter_mut()
+            .for_each(|sub| sub.restored = false);
+        loop {
+            // Cloned: an `AT+MQTTUNSUB` answered meanwhile may remove entries.
+            let next = self
+                .state
+                .view()
+                .subscriptions
+                .iter()
+                .find(|sub| !sub.restored)
+                .map(|sub| (sub.filter.clone(), sub.qos));
+            let Some((filter, qos)) = next else {
+                return Ok(());
+            };
+            match self.subscribe(conn, &filter, qos).await {
+                Ack::Done => {
+                    let mut view = self.state.view.borrow_mut();
+                    if let Some(sub) = view.subscriptions.iter_mut().find(|s| s.filter == filter) {
+                        sub.restored = true;
+                    }
+                }
+                Ack::Refused => {
+                    warn!("the broker refused to restore a subscription");
+                    self.state.view.borrow_mut().remove(&filter);
+                    push(
+                        self.urcs,
+                        urc::subscription_failed(&filter).as_bytes(),
+                    )
+                    .await;
+                }
+                Ack::Down => return Err(()),
+            }
+        }
+    }
+
+    /// Serves requests and inbound traffic until the link ends.
+    async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Attempt<'m> {
+        loop {
+            let event = select(
+                self.state.mailbox.receive(),
+                step(conn, self.urcs, self.room),
+            )
+            .await;
+            match event {
+                Either::First(mut pending) => {
+                    if let Request::Clean = pending.request() {
+                        match with_timeout(DISCONNECT_BOUND, conn.disconnect()).await {
+                            Ok(Ok(())) => debug!("disconnected"),
+                            _ => warn!("DISCONNECT did not go out; dropping the link"),
+                        }
+                        return Attempt::Cleaned(pending);
+                    }
+                    let reply = self.request(conn, pending.request()).await;
+                    pending.answer(reply);
+                }
+                Either::Second(Step::Down) => return Attempt::Lost,
+                Either::Second(Step::Progress | Step::Refused) => {}
+            }
+            if !conn.is_connected() {
+                return Attempt::Lost;
+            }
+        }
+    }
+
+    /// Carries out a request on a live connection.
+    async fn request<IO: Io>(
+        &mut self,
+        conn: &mut Connection<'_, '_, IO>,
+        request: Request,
+    ) -> Reply {
+        match request {
+            Request::Connect { .. } => Reply::Failed(ALREADY_CONNECTED),
+            Request::Clean => Reply::Done,
+            Request::Publish {
+                qos,
+                retain,
+                timeout,
+            } => self.publish(conn, qos, retain, timeout).await,
+            Request::Subscribe { qos, timeout } => {
+                let filter = self.slot_topic();
+                let already = self.state.view().is_subscribed(&filter);
+                if already {
+                    return Reply::AlreadySubscribed;
+                }
+                if self.state.view().subscriptions.is_full() {
+                    warn!("subscription table full");
+                    return Reply::Failed(CLIENT_SUBSCRIBE_FAILED);
+                }
+                match with_deadline(deadline_after(timeout), self.subscribe(conn, &filter, qos))
+                    .await
+                {
+                    Ok(Ack::Done) => {
+                        let added = self.state.view.borrow_mut().subscriptions.push(Subscription {
+                            filter,
+                            qos,
+                            restored: true,
+                        });
+                        match added {
+                            Ok(()) => Reply::Done,
+                            Err(_) => Reply::Failed(CLIENT_SUBSCRIBE_FAILED),
                         }
                     }
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(ended) = ended else {
-                if first {
-                    return cx.respond_failed(CLIENT_START_FAILED);
+                    Ok(Ack::Refused | Ack::Down) | Err(_) => Reply::Failed(CLIENT_SUBSCRIBE_FAILED),
                 }
-                delay = min(delay * 2, shared.options.reconnect_max);
-                continue;
-            };
-            first = false;
-            delay = shared.options.reconnect_min;
-            if let Ended::Clean = ended {
-                return cx.answer_clean();
             }
-            shared.with(|inner| {
-                inner.link = if reconnect {
-                    Link::Reconnecting
-                } else {
-                    Link::Lost
-                };
-            });
-            cx.push(DISCONNECTED).await;
-            if !reconnect {
-                return;
+            Request::Unsubscribe { timeout } => {
+                let filter = self.slot_topic();
+                if !self.state.view().is_subscribed(&filter) {
+                    return Reply::NotSubscribed;
+                }
+                let done = with_deadline(deadline_after(timeout), async {
+                    let Ok(op) = conn.unsubscribe(&[filter.as_str()], &[]).await else {
+                        return Ack::Down;
+                    };
+                    acknowledged(conn, &op, self.urcs, self.room).await
+                })
+                .await;
+                match done {
+                    Ok(Ack::Done) => {
+                        self.state.view.borrow_mut().remove(&filter);
+                        Reply::Done
+                    }
+                    Ok(Ack::Refused | Ack::Down) | Err(_) => {
+                        Reply::Failed(CLIENT_UNSUBSCRIBE_FAILED)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The request slot's topic, copied (the slot is the client's again once answered).
+    fn slot_topic(&self) -> String<MAX_TOPIC> {
+        self.state
+            .slot
+            .try_borrow()
+            .map(|slot| slot.topic.clone())
+            .unwrap_or_default()
+    }
+
+    /// Publishes the request slot's payload.
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the slot is the runner's until the request is answered"
+    )]
+    async fn publish<IO: Io>(
+        &mut self,
+        conn: &mut Connection<'_, '_, IO>,
+        qos: QoS,
+        retain: bool,
+        timeout: Duration,
+    ) -> Reply {
+        let Ok(slot) = self.state.slot.try_borrow() else {
+            return Reply::Failed(CLIENT_PUBLISH_FAILED);
+        };
+        let mut publication = Publication::bytes(&slot.topic, &slot.payload).qos(qos);
+        if retain {
+            publication = publication.retain();
+        }
+        let deadline = deadline_after(timeout);
+        let op = match with_deadline(deadline, conn.publish(publication)).await {
+            Ok(Ok(None)) => return Reply::Done,
+            Ok(Ok(Some(op))) => op,
+            Ok(Err(error)) => {
+                warn!("publish failed: {:?}", crate::fmt::Debug2Format(&error));
+                return Reply::Failed(CLIENT_PUBLISH_FAILED);
+            }
+            Err(_) if qos == QoS::AtMostOnce => {
+                // A QoS 0 write cut short may leave half a packet on the stream.
+                warn!("QoS 0 publish stalled; dropping the link");
+                conn.handle_disconnect();
+                return Reply::Failed(CLIENT_PUBLISH_FAILED);
+            }
+            Err(_) => {
+                // minimq keeps the packet and finishes sending it later.
+                warn!("publish not written in time");
+                return Reply::Failed(CLIENT_PUBLISH_FAILED);
+            }
+        };
+        drop(slot);
+        match with_deadline(deadline, acknowledged(conn, &op, self.urcs, self.room)).await {
+            Ok(Ack::Done) => Reply::Done,
+            Ok(Ack::Refused) => {
+                warn!("the broker refused a publication");
+                Reply::Failed(CLIENT_PUBLISH_FAILED)
+            }
+            Ok(Ack::Down) => Reply::Failed(CLIENT_PUBLISH_FAILED),
+            Err(_) => {
+                // The link stays up; minimq keeps the publication in flight.
+                warn!("no acknowledgement in time");
+                Reply::Failed(CLIENT_PUBLISH_FAILED)
+            }
+        }
+    }
+
+    /// Sends SUBSCRIBE for `filter` and waits for its SUBACK (no deadline of its own).
+    async fn subscribe<IO: Io>(
+        &self,
+        conn: &mut Connection<'_, '_, IO>,
+        filter: &str,
+        qos: QoS,
+    ) -> Ack {
+        let filters =
+            [TopicFilter::new(filter).options(SubscriptionOptions::default().maximum_qos(qos))];
+        let Ok(op) = conn.subscribe(&filters, &[]).await else {
+            return Ack::Down;
+        };
+        acknowledged(conn, &op, self.urcs, self.room).await
+    }
+
+    /// Runs `future` while no link is up (connecting, backing off, reporting), answering
+    /// requests meanwhile; `Err` with `AT+MQTTCLEAN`'s request, which ends the link.
+    async fn serve_unlinked<F: Future>(&self, future: F) -> Result<F::Output, Pending<'m>> {
+        let mut future = pin!(future);
+        loop {
+            match select(self.state.mailbox.receive(), future.as_mut()).await {
+                Either::First(pending) => {
+                    if let Some(clean) = answer_unlinked(self.state, pending) {
+                        return Err(clean);
+                    }
+                }
+                Either::Second(output) => return Ok(output),
             }
         }
     }
 }
 
-/// Builds minimq's configuration from a snapshot.
+/// What one step of the connection gave.
+enum Step {
+    /// Something happened (a message queued, an acknowledgement, a ping).
+    Progress,
+    /// The broker refused an operation.
+    Refused,
+    /// The link is down.
+    Down,
+}
+
+/// Waits until the URC queue can take the largest inbound message, then advances the
+/// connection once, queueing an inbound message as `+MQTTSUBRECV`. Cancel-safe.
+async fn step<IO: Io, const URC: usize>(
+    conn: &mut Connection<'_, '_, IO>,
+    urcs: &UrcQueue<URC>,
+    room: usize,
+) -> Step {
+    urcs.wait_room(room).await;
+    let polled = match conn.poll().await {
+        Ok(Some(message)) => {
+            if !urc::try_push_subrecv(urcs, message.topic(), message.payload()) {
+                // Unreachable while the runner is the queue's only producer.
+                error!("inbound message lost: no room in the URC queue");
+            }
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(error) => Err(error),
+    };
+    match polled {
+        Ok(()) => Step::Progress,
+        Err(minimq::Error::Peer(_)) => Step::Refused,
+        Err(error) if conn.is_connected() => {
+            debug!("session: {:?}", crate::fmt::Debug2Format(&error));
+            Step::Progress
+        }
+        Err(_) => Step::Down,
+    }
+}
+
+/// Advances the connection until `op` is acknowledged (no deadline of its own).
+async fn acknowledged<IO: Io, const URC: usize>(
+    conn: &mut Connection<'_, '_, IO>,
+    op: &minimq::Op,
+    urcs: &UrcQueue<URC>,
+    room: usize,
+) -> Ack {
+    loop {
+        if conn.is_complete(op) {
+            return Ack::Done;
+        }
+        if conn.is_invalidated(op) || !conn.is_connected() {
+            return Ack::Down;
+        }
+        match step(conn, urcs, room).await {
+            // A failure reason code in the acknowledgement completes the operation.
+            Step::Refused if conn.is_complete(op) => return Ack::Refused,
+            Step::Down => return Ack::Down,
+            Step::Progress | Step::Refused => {}
+        }
+    }
+}
+
+/// Answers a request while no link is up; returns `AT+MQTTCLEAN`'s, which the caller
+/// answers once the link is gone.
+fn answer_unlinked<'m, const P: usize, const S: usize>(
+    state: &MqttState<P, S>,
+    mut pending: Pending<'m>,
+) -> Option<Pending<'m>> {
+    let reply = match pending.request() {
+        Request::Clean => return Some(pending),
+        Request::Connect { .. } => Reply::Failed(ALREADY_CONNECTED),
+        Request::Publish { .. } | Request::Subscribe { .. } => {
+            let configured = state
+                .config
+                .try_borrow()
+                .map_or(true, |config| config.user.is_some());
+            Reply::Failed(if configured {
+                IN_DISCONNECTED_STATE
+            } else {
+                NULL_LINK
+            })
+        }
+        Request::Unsubscribe { .. } => {
+            // Without a link there is nothing to tell the broker: forget the filter.
+            if let Ok(slot) = state.slot.try_borrow() {
+                state.view.borrow_mut().remove(&slot.topic);
+            }
+            Reply::NotSubscribed
+        }
+    };
+    pending.answer(reply);
+    None
+}
+
+/// Sets the link state.
+fn set_link<const P: usize, const S: usize>(state: &MqttState<P, S>, link: LinkState) {
+    state.view.borrow_mut().state = link;
+}
+
+/// `AT+MQTTCLEAN`: no link, no subscriptions.
+fn forget_link<const P: usize, const S: usize>(state: &MqttState<P, S>) {
+    let mut view = state.view.borrow_mut();
+    view.state = LinkState::Idle;
+    view.subscriptions.clear();
+}
+
+/// Queues a line of the runner's own (it always fits: the queue holds the largest
+/// inbound message).
+async fn push<const URC: usize>(urcs: &UrcQueue<URC>, line: &[u8]) {
+    if urcs.push(&[line]).await.is_err() {
+        error!("URC larger than the URC queue");
+    }
+}
+
+/// Doubles a back-off delay up to `max`, without overflow.
+fn double(delay: Duration, max: Duration) -> Duration {
+    min(
+        Duration::from_ticks(delay.as_ticks().saturating_mul(2)),
+        max,
+    )
+}
+
+/// Builds minimq's configuration.
 fn session_config<'b>(
-    snapshot: &'b Snapshot,
+    config: &'b MqttConfig,
     rx: &'b mut [u8],
     tx: &'b mut [u8],
 ) -> Result<ConfigBuilder<'b>, ErrorCode> {
-    if snapshot.user.scheme != 1 && !cfg!(feature = "tls-psk") {
+    let Some(user) = &config.user else {
+        return Err(NO_CONFIGURED);
+    };
+    if user.scheme != 1 && !cfg!(feature = "tls-psk") {
         // MQTT over TLS-PSK needs the `tls-psk` transport, which this build lacks.
-        return Err(crate::error::TLS_CONFIG_ERROR);
+        return Err(TLS_CONFIG_ERROR);
     }
-    let client_id =
-        core::str::from_utf8(&snapshot.user.client_id).map_err(|_| CLIENT_START_FAILED)?;
-    let mut config = ConfigBuilder::new(Buffers::new(rx, tx))
+    let client_id = core::str::from_utf8(&user.client_id).map_err(|_| CLIENT_START_FAILED)?;
+    let mut builder = ConfigBuilder::new(Buffers::new(rx, tx))
         .client_id(client_id)
         .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?
-        .keepalive_interval(snapshot.conn.keepalive);
-    if snapshot.conn.keep_session {
-        config = config.session_expiry_interval(KEEP_SESSION_EXPIRY);
+        .keepalive_interval(config.conn.keepalive);
+    if config.conn.keep_session {
+        builder = builder.session_expiry_interval(KEEP_SESSION_EXPIRY);
     }
-    let user = &snapshot.user;
     if !user.username.is_empty() || !user.password.is_empty() {
         let username = core::str::from_utf8(&user.username).map_err(|_| CLIENT_START_FAILED)?;
-        config = config
+        builder = builder
             .auth(username, &user.password)
             .map_err(|_| CLIENT_START_FAILED)?;
     }
-    let conn = &snapshot.conn;
+    let conn = &config.conn;
     if !conn.lwt_topic.is_empty() {
         let mut will = Will::new(&conn.lwt_topic, &conn.lwt_msg, &[])
             .map_err(|_| CLIENT_START_FAILED)?
@@ -297,242 +789,7 @@ fn session_config<'b>(
         if conn.lwt_retain {
             will = will.retained();
         }
-        config = config.will(will).map_err(|_| CLIENT_START_FAILED)?;
+        builder = builder.will(will).map_err(|_| CLIENT_START_FAILED)?;
     }
-    Ok(config)
-}
-
-impl<const URC: usize, const PAYLOAD: usize, const SUBS: usize> Context<'_, URC, PAYLOAD, SUBS> {
-    fn respond_failed(&mut self, code: ErrorCode) {
-        self.shared.with(|inner| {
-            if inner.link == Link::Connecting {
-                inner.link = Link::Lost;
-            }
-        });
-        self.shared.response.signal(Response::Failed(code));
-    }
-
-    /// The link is gone at the host's request (`AT+MQTTCLEAN`): answer it.
-    fn answer_clean(&self) {
-        self.shared.with(|inner| inner.link = Link::Idle);
-        self.shared.response.signal(Response::Done);
-    }
-
-    /// Waits `delay` before a reconnect attempt, answering requests meanwhile. Returns
-    /// `false` when the host cleaned the link up (and has been answered).
-    async fn back_off(&mut self, delay: Duration) -> bool {
-        let until = Instant::now() + delay;
-        loop {
-            match select(Timer::at(until), self.shared.request.wait()).await {
-                Either::First(()) => return true,
-                Either::Second(Request::Clean) => {
-                    self.answer_clean();
-                    return false;
-                }
-                Either::Second(Request::Connect { .. }) => {
-                    self.shared
-                        .response
-                        .signal(Response::Failed(crate::error::ALREADY_CONNECTED));
-                }
-                Either::Second(_) => self.shared.response.signal(Response::NotConnected),
-            }
-        }
-    }
-
-    async fn push(&self, line: &[u8]) {
-        // A line always fits: the queue holds at least one maximal inbound message.
-        let _ = self.urcs.push(&[line]).await;
-    }
-
-    /// One connected period over `io`: CONNECT (by `deadline`), then serve until the
-    /// link ends. `None` when CONNECT failed.
-    async fn link<IO: Io>(
-        &mut self,
-        session: &mut Session<'_>,
-        io: IO,
-        deadline: Instant,
-        first: bool,
-    ) -> Option<Ended> {
-        let mut conn = with_deadline(deadline, session.connect(io))
-            .await
-            .ok()?
-            .ok()?;
-        self.after_connect(&mut conn).await;
-        let line = self.shared.with(|inner| {
-            inner.link = Link::Connected;
-            urc::connected_for(self.shared.options.profile, inner)
-        });
-        if first {
-            // The command writes the connect URC before its `OK`.
-            self.shared.response.signal(Response::Done);
-        } else {
-            self.push(line.as_bytes()).await;
-        }
-        Some(self.serve(&mut conn).await)
-    }
-
-    /// Restores subscriptions when the broker started a fresh session.
-    async fn after_connect<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) {
-        if conn.connect_event() != ConnectEvent::Connected {
-            return;
-        }
-        let count = self.shared.with(|inner| inner.subscriptions.len());
-        for index in 0..count {
-            let Some((filter, qos)) = self.shared.with(|inner| {
-                inner
-                    .subscriptions
-                    .get(index)
-                    .map(|sub| (sub.filter.clone(), sub.qos))
-            }) else {
-                break;
-            };
-            let deadline = Instant::now() + self.shared.options.command_timeout;
-            let _ = self.subscribe(conn, &filter, qos, deadline).await;
-        }
-    }
-
-    /// Serves requests and inbound traffic until the link ends.
-    async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Ended {
-        loop {
-            let request = match select(conn.poll(), self.shared.request.wait()).await {
-                Either::First(Ok(Some(message))) => {
-                    let _ = urc::push_subrecv(self.urcs, message.topic(), message.payload()).await;
-                    continue;
-                }
-                Either::First(Ok(None)) => continue,
-                Either::First(Err(_)) => {
-                    if conn.is_connected() {
-                        continue;
-                    }
-                    return Ended::Lost;
-                }
-                Either::Second(request) => request,
-            };
-            let response = match request {
-                Request::Clean => {
-                    let _ = conn.disconnect().await;
-                    return Ended::Clean;
-                }
-                Request::Connect { .. } => Response::Failed(crate::error::ALREADY_CONNECTED),
-                Request::Publish {
-                    qos,
-                    retain,
-                    timeout,
-                } => {
-                    self.take_outbox(true);
-                    let deadline = Instant::now() + timeout;
-                    self.publish(conn, qos, retain, deadline).await
-                }
-                Request::Subscribe { qos, timeout } => {
-                    self.take_outbox(false);
-                    let filter = self.outbox.topic.clone();
-                    let deadline = Instant::now() + timeout;
-                    self.subscribe(conn, &filter, qos, deadline).await
-                }
-                Request::Unsubscribe { timeout } => {
-                    self.take_outbox(false);
-                    let deadline = Instant::now() + timeout;
-                    self.unsubscribe(conn, deadline).await
-                }
-            };
-            self.shared.response.signal(response);
-            if !conn.is_connected() {
-                return Ended::Lost;
-            }
-        }
-    }
-
-    /// Copies the request's topic (and payload) out of the shared state.
-    fn take_outbox(&mut self, with_payload: bool) {
-        let outbox = &mut *self.outbox;
-        self.shared.with(|inner| {
-            outbox.topic.clone_from(&inner.outbox_topic);
-            outbox.payload.clear();
-            if with_payload {
-                outbox.payload.clone_from(&inner.outbox_payload);
-            }
-        });
-    }
-
-    async fn publish<IO: Io>(
-        &mut self,
-        conn: &mut Connection<'_, '_, IO>,
-        qos: QoS,
-        retain: bool,
-        deadline: Instant,
-    ) -> Response {
-        let mut publication = Publication::bytes(&self.outbox.topic, &self.outbox.payload).qos(qos);
-        if retain {
-            publication = publication.retain();
-        }
-        let op = match with_deadline(deadline, conn.publish(publication)).await {
-            Ok(Ok(None)) => return Response::Done,
-            Ok(Ok(Some(op))) => op,
-            Ok(Err(_)) => return Response::Failed(CLIENT_PUBLISH_FAILED),
-            Err(_) => {
-                // A cancelled write may leave half a packet on the stream: drop the link.
-                conn.handle_disconnect();
-                return Response::Failed(CLIENT_PUBLISH_FAILED);
-            }
-        };
-        self.complete(conn, op, deadline, CLIENT_PUBLISH_FAILED)
-            .await
-    }
-
-    async fn subscribe<IO: Io>(
-        &mut self,
-        conn: &mut Connection<'_, '_, IO>,
-        filter: &str,
-        qos: QoS,
-        deadline: Instant,
-    ) -> Response {
-        let filters =
-            [TopicFilter::new(filter).options(SubscriptionOptions::default().maximum_qos(qos))];
-        let Ok(Ok(op)) = with_deadline(deadline, conn.subscribe(&filters, &[])).await else {
-            return Response::Failed(CLIENT_SUBSCRIBE_FAILED);
-        };
-        self.complete(conn, op, deadline, CLIENT_SUBSCRIBE_FAILED)
-            .await
-    }
-
-    async fn unsubscribe<IO: Io>(
-        &mut self,
-        conn: &mut Connection<'_, '_, IO>,
-        deadline: Instant,
-    ) -> Response {
-        let topic = self.outbox.topic.clone();
-        let Ok(Ok(op)) = with_deadline(deadline, conn.unsubscribe(&[topic.as_str()], &[])).await
-        else {
-            return Response::Failed(CLIENT_UNSUBSCRIBE_FAILED);
-        };
-        self.complete(conn, op, deadline, CLIENT_UNSUBSCRIBE_FAILED)
-            .await
-    }
-
-    /// Polls the connection until `op` is acknowledged, delivering inbound messages.
-    async fn complete<IO: Io>(
-        &mut self,
-        conn: &mut Connection<'_, '_, IO>,
-        op: minimq::Op,
-        deadline: Instant,
-        failure: ErrorCode,
-    ) -> Response {
-        loop {
-            if conn.is_complete(&op) {
-                return Response::Done;
-            }
-            if conn.is_invalidated(&op) || !conn.is_connected() {
-                return Response::Failed(failure);
-            }
-            match with_deadline(deadline, conn.poll()).await {
-                Err(_) => return Response::Failed(failure),
-                Ok(Ok(Some(message))) => {
-                    let _ = urc::push_subrecv(self.urcs, message.topic(), message.payload()).await;
-                }
-                Ok(Ok(None)) => {}
-                Ok(Err(minimq::Error::Peer(_))) => return Response::Failed(failure),
-                Ok(Err(_)) => {}
-            }
-        }
-    }
+    Ok(builder)
 }

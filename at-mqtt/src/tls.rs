@@ -6,8 +6,13 @@
 //! pumps that are never cancelled move plaintext between them and two in-memory pipes,
 //! and minimq reads and writes the pipes, which are cancel-safe.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::convert::Infallible;
+use core::future::poll_fn;
+use core::task::Poll;
+
+use embassy_futures::select::{Either, select};
+use embassy_sync::waitqueue::WakerRegistration;
 
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::pipe::Pipe;
@@ -141,10 +146,12 @@ pub(crate) fn split<S: SplitStream>(stream: &mut S) -> Halves<S::Reader<'_>, S::
     Halves::new(stream.split())
 }
 
-/// The pipes between minimq and the TLS pumps.
+/// The pipes between minimq and the TLS pumps, and whether the TLS stream has ended.
 pub(crate) struct Pipes {
     inbound: Pipe<NoopRawMutex, PIPE_BYTES>,
     outbound: Pipe<NoopRawMutex, PIPE_BYTES>,
+    closed: Cell<bool>,
+    closing: RefCell<WakerRegistration>,
 }
 
 impl Pipes {
@@ -152,6 +159,8 @@ impl Pipes {
         Self {
             inbound: Pipe::new(),
             outbound: Pipe::new(),
+            closed: Cell::new(false),
+            closing: RefCell::new(WakerRegistration::new()),
         }
     }
 
@@ -160,15 +169,36 @@ impl Pipes {
         PipeIo { pipes: self }
     }
 
+    /// Moves bytes between the TLS halves and the pipes until the TLS stream ends or
+    /// fails; then closes the pipes (minimq sees end-of-stream) and waits for ever.
+    /// Never cancel it while the link is used: embedded-tls's reads are not cancel-safe.
+    pub(crate) async fn pump<'a, S: Read + Write + Clone + 'a>(
+        &self,
+        reader: &mut TlsReader<'a, S, Aes128GcmSha256>,
+        writer: &mut TlsWriter<'a, S, Aes128GcmSha256>,
+    ) -> Infallible {
+        select(self.pump_in(reader), self.pump_out(writer)).await;
+        info!("TLS stream ended");
+        self.closed.set(true);
+        if let Ok(mut closing) = self.closing.try_borrow_mut() {
+            closing.wake();
+        }
+        core::future::pending().await
+    }
+
     /// Moves decrypted bytes from `reader` into the inbound pipe until the stream ends.
-    pub(crate) async fn pump_in<'a, S: Read + Write + Clone + 'a>(
+    async fn pump_in<'a, S: Read + Write + Clone + 'a>(
         &self,
         reader: &mut TlsReader<'a, S, Aes128GcmSha256>,
     ) {
         let mut chunk = [0u8; 256];
         loop {
             match reader.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) => return,
+                Err(error) => {
+                    warn!("TLS read: {:?}", crate::fmt::Debug2Format(&error));
+                    return;
+                }
                 Ok(n) => {
                     self.inbound
                         .write_all(chunk.get(..n).unwrap_or_default())
@@ -179,7 +209,7 @@ impl Pipes {
     }
 
     /// Moves plaintext from the outbound pipe into `writer` until the stream fails.
-    pub(crate) async fn pump_out<'a, S: Read + Write + Clone + 'a>(
+    async fn pump_out<'a, S: Read + Write + Clone + 'a>(
         &self,
         writer: &mut TlsWriter<'a, S, Aes128GcmSha256>,
     ) {
@@ -187,35 +217,66 @@ impl Pipes {
         loop {
             let n = self.outbound.read(&mut chunk).await;
             let data = chunk.get(..n).unwrap_or_default();
-            if writer.write_all(data).await.is_err() || writer.flush().await.is_err() {
+            if let Err(error) = writer.write_all(data).await {
+                warn!("TLS write: {:?}", crate::fmt::Debug2Format(&error));
+                return;
+            }
+            if let Err(error) = writer.flush().await {
+                warn!("TLS flush: {:?}", crate::fmt::Debug2Format(&error));
                 return;
             }
         }
     }
+
+    /// Waits until the pumps have stopped.
+    async fn until_closed(&self) {
+        poll_fn(|cx| {
+            if self.closed.get() {
+                return Poll::Ready(());
+            }
+            if let Ok(mut closing) = self.closing.try_borrow_mut() {
+                closing.register(cx.waker());
+            }
+            Poll::Pending
+        })
+        .await;
+    }
 }
 
-/// minimq's transport over the pipes; cancel-safe both ways.
+/// minimq's transport over the pipes: cancel-safe both ways, and at end-of-stream once
+/// the TLS stream has ended (reads give what is left, then 0; writes fail).
 pub(crate) struct PipeIo<'p> {
     pipes: &'p Pipes,
 }
 
-impl ErrorType for PipeIo<'_> {
-    type Error = Infallible;
-}
-
-impl Read for PipeIo<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        Ok(self.pipes.inbound.read(buf).await)
-    }
-}
-
-impl Write for PipeIo<'_> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        Ok(self.pipes.outbound.write(buf).await)
+impl PipeIo<'_> {
+    pub(crate) async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        let pipes = self.pipes;
+        if pipes.closed.get() {
+            return Ok(pipes.inbound.try_read(buf).unwrap_or(0));
+        }
+        match select(pipes.inbound.read(buf), pipes.until_closed()).await {
+            Either::First(n) => Ok(n),
+            Either::Second(()) => Ok(0),
+        }
     }
 
-    async fn flush(&mut self) -> Result<(), Infallible> {
+    pub(crate) async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        let pipes = self.pipes;
+        if pipes.closed.get() {
+            return Err(ErrorKind::BrokenPipe);
+        }
+        match select(pipes.outbound.write(buf), pipes.until_closed()).await {
+            Either::First(n) => Ok(n),
+            Either::Second(()) => Err(ErrorKind::BrokenPipe),
+        }
+    }
+
+    pub(crate) async fn flush(&mut self) -> Result<(), ErrorKind> {
         // The writing pump drains the pipe on its own.
+        if self.pipes.closed.get() {
+            return Err(ErrorKind::BrokenPipe);
+        }
         Ok(())
     }
 }

@@ -1,10 +1,12 @@
-//! The MQTT URCs: `+MQTTSUBRECV`, `+MQTTCONNECTED` and `+MQTTDISCONNECTED`.
+//! The MQTT URCs: `+MQTTSUBRECV`, `+MQTTCONNECTED`, `+MQTTDISCONNECTED` and
+//! `+MQTTSUBFAIL`. Only the runner queues them.
 
 use core::fmt::Write as _;
 
-use at_core::{LineBuf, Profile, RecordTooLarge, UrcQueue};
+use at_core::{LineBuf, Profile, UrcQueue};
 
-use crate::state::{Inner, Target, UserConfig};
+use crate::config::{MAX_HOST, MAX_PATH, MqttConfig};
+use crate::topic::MAX_TOPIC;
 
 /// Bytes a `+MQTTSUBRECV` URC adds around the topic and payload.
 pub const SUBRECV_OVERHEAD: usize = b"+MQTTSUBRECV:0,\"\",,\r\n".len() + 10;
@@ -12,15 +14,15 @@ pub const SUBRECV_OVERHEAD: usize = b"+MQTTSUBRECV:0,\"\",,\r\n".len() + 10;
 /// The disconnect URC (both profiles).
 pub(crate) const DISCONNECTED: &[u8] = b"+MQTTDISCONNECTED:0\r\n";
 
-/// Queues `+MQTTSUBRECV:0,"<topic>",<len>,<payload>` as one record, waiting for room.
-pub(crate) async fn push_subrecv<const URC: usize>(
+/// Queues `+MQTTSUBRECV:0,"<topic>",<len>,<payload>` as one record if it fits now.
+pub(crate) fn try_push_subrecv<const URC: usize>(
     urcs: &UrcQueue<URC>,
     topic: &str,
     payload: &[u8],
-) -> Result<(), RecordTooLarge> {
+) -> bool {
     let mut len = LineBuf::<12>::new();
     let _ = write!(len, "{}", payload.len());
-    urcs.push(&[
+    let parts: [&[u8]; 7] = [
         b"+MQTTSUBRECV:0,\"",
         topic.as_bytes(),
         b"\",",
@@ -28,38 +30,39 @@ pub(crate) async fn push_subrecv<const URC: usize>(
         b",",
         payload,
         b"\r\n",
-    ])
-    .await
+    ];
+    matches!(urcs.try_push(&parts), Ok(true))
 }
 
+/// A formatted connect URC.
+pub(crate) type ConnectedLine = LineBuf<{ 64 + MAX_HOST + MAX_PATH }>;
+
 /// Formats the connect URC with its CR LF.
-pub(crate) fn connected(
-    profile: Profile,
-    user: Option<&UserConfig>,
-    target: &Target,
-) -> LineBuf<{ 64 + crate::state::MAX_HOST + crate::state::MAX_PATH }> {
+pub(crate) fn connected(profile: Profile, config: Option<&MqttConfig>) -> ConnectedLine {
     let mut line = LineBuf::new();
-    match profile {
-        Profile::Seed => line.push_bytes(b"+MQTTCONNECTED:0"),
-        Profile::EspAt => {
-            let scheme = user.map_or(0, |u| u.scheme);
+    match (profile, config) {
+        (Profile::EspAt, Some(config)) => {
+            let target = &config.target;
             let _ = write!(
                 line,
-                "+MQTTCONNECTED:0,{scheme},\"{}\",\"{}\",\"",
-                target.host, target.port
+                "+MQTTCONNECTED:0,{},\"{}\",\"{}\",\"",
+                config.scheme(),
+                target.host,
+                target.port
             );
-            line.push_bytes(user.map_or(&[][..], |u| &u.path));
+            line.push_bytes(config.path());
             let _ = write!(line, "\",{}", u8::from(target.reconnect));
         }
+        _ => line.push_bytes(b"+MQTTCONNECTED:0"),
     }
     line.push_bytes(b"\r\n");
     line
 }
 
-/// The connect URC for the current state.
-pub(crate) fn connected_for<const P: usize, const S: usize>(
-    profile: Profile,
-    inner: &Inner<P, S>,
-) -> LineBuf<{ 64 + crate::state::MAX_HOST + crate::state::MAX_PATH }> {
-    connected(profile, inner.user.as_ref(), &inner.target)
+/// `+MQTTSUBFAIL:0,"<filter>"`: the broker refused to restore a subscription after a
+/// reconnect; it is no longer held.
+pub(crate) fn subscription_failed(filter: &str) -> LineBuf<{ MAX_TOPIC + 24 }> {
+    let mut line = LineBuf::new();
+    let _ = write!(line, "+MQTTSUBFAIL:0,\"{filter}\"\r\n");
+    line
 }

@@ -2,8 +2,8 @@
 
 use at_core::{Args, Context, ErrorCode, Outcome};
 
-use super::{MqttCommands, link_id};
-use crate::state::{Link, Request};
+use super::link_id;
+use crate::MqttClient;
 
 /// A parsed `AT+MQTTCLEAN`.
 pub(super) struct Clean;
@@ -18,17 +18,13 @@ impl Clean {
 
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        let linked = commands
-            .shared
-            .with(|inner| matches!(inner.link, Link::Connected | Link::Reconnecting));
-        if linked {
-            // Whatever the runner answers, the link is gone afterwards.
-            let _ = commands.request(cx, Request::Clean).await;
+        // The link is gone afterwards whatever happened on the way: `OK` either way.
+        if client.clean(cx).await.is_err() {
+            warn!("AT+MQTTCLEAN: the disconnect did not complete cleanly");
         }
-        commands.shared.reset();
         Ok(Outcome::Ok)
     }
 }

@@ -4,13 +4,11 @@ use core::fmt::Write as _;
 
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome, Profile};
 use embassy_time::Duration;
-use heapless::String;
 
-use super::{MqttCommands, expect_fields, flag, link_id, string, timeout};
-use crate::Options;
+use super::{expect_fields, flag, link_id, string, timeout};
+use crate::config::{MAX_HOST, MAX_PATH, MqttConfig, Target};
 use crate::error::*;
-use crate::state::{Inner, Link, MAX_HOST, Request, Response, Shared, Target};
-use crate::urc::{self, DISCONNECTED};
+use crate::{LinkState, MqttClient, Options};
 
 /// A parsed `AT+MQTTCONN` set command.
 pub(super) struct Conn<'a> {
@@ -52,109 +50,79 @@ impl<'a> Conn<'a> {
     /// Connects and waits for CONNACK.
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        let shared = commands.shared;
-        shared.with(|inner| {
-            let Some(user) = &inner.user else {
-                return Err(NO_CONFIGURED);
+        client
+            .connect(cx, self.host, self.port, self.reconnect, self.timeout)
+            .await?;
+        Ok(Outcome::Ok)
+    }
+}
+
+/// The link state as the query commands show it in `profile`: the esp-at profile's
+/// number (0..=6) or the seed profile's word.
+pub(super) fn state_field<const P: usize, const S: usize>(
+    client: MqttClient<'_, P, S>,
+    config: Option<&MqttConfig>,
+    line: &mut impl core::fmt::Write,
+) {
+    let link = client.link();
+    let _ = match client.options().profile {
+        Profile::Seed if link == LinkState::Connected => line.write_str("connected"),
+        Profile::Seed => line.write_str("disconnect"),
+        Profile::EspAt => {
+            let configured = config.is_some_and(|config| config.user.is_some());
+            let conn_configured = config.is_some_and(|config| config.conn_configured);
+            let state = match link {
+                LinkState::Connected if client.subscriptions(<[_]>::is_empty) => 5,
+                LinkState::Connected => 6,
+                LinkState::Lost | LinkState::Reconnecting => 3,
+                _ if !configured => 0,
+                _ if conn_configured => 2,
+                _ => 1,
             };
-            inner.require_no_link()?;
-            if user.scheme == 2 && inner.psk.is_none() {
-                return Err(TLS_CONFIG_ERROR);
-            }
-            inner.target = Target {
-                host: String::try_from(self.host).map_err(|_| HOST_IS_OVERLENGTH)?,
-                port: self.port,
-                reconnect: self.reconnect,
-            };
-            inner.link = Link::Connecting;
-            Ok(())
-        })?;
-        let response = commands
-            .request(
-                cx,
-                Request::Connect {
-                    timeout: self.timeout,
-                },
-            )
-            .await;
-        match response {
-            Response::Done => {
-                let line = shared.with(|inner| urc::connected_for(cx.profile(), inner));
-                cx.write(line.as_bytes()).await;
-                Ok(Outcome::Ok)
-            }
-            Response::Failed(code) => {
-                if cx.profile() == Profile::EspAt {
-                    cx.write(DISCONNECTED).await;
-                }
-                Err(code)
-            }
-            Response::NotConnected => Err(CLIENT_START_FAILED),
+            write!(line, "{state}")
         }
-    }
-}
-
-/// The esp-at profile's numeric link state (0..=6).
-pub(super) fn esp_state<const P: usize, const S: usize>(inner: &Inner<P, S>) -> u8 {
-    match inner.link {
-        Link::Connected if inner.subscriptions.is_empty() => 5,
-        Link::Connected => 6,
-        Link::Lost | Link::Reconnecting => 3,
-        Link::Idle | Link::Connecting if inner.user.is_none() => 0,
-        Link::Idle | Link::Connecting if inner.conn_configured => 2,
-        Link::Idle | Link::Connecting => 1,
-    }
-}
-
-/// The seed profile's link state word.
-pub(super) fn seed_state<const P: usize, const S: usize>(inner: &Inner<P, S>) -> &'static str {
-    if inner.connected() {
-        "connected"
-    } else {
-        "disconnect"
-    }
+    };
 }
 
 /// Writes `+MQTTCONN:...` for the current state.
 pub(super) async fn query<C: Context, const P: usize, const S: usize>(
-    shared: &Shared<P, S>,
+    client: MqttClient<'_, P, S>,
     cx: &mut C,
 ) -> Result<Outcome, ErrorCode> {
-    let line = shared.with(|inner| {
-        let mut line = LineBuf::<{ 64 + MAX_HOST + crate::state::MAX_PATH }>::new();
-        let scheme = inner.user.as_ref().map_or(0, |u| u.scheme);
-        let target = &inner.target;
-        match cx.profile() {
+    let line = {
+        let config = client.config();
+        let config = config.as_deref();
+        let mut line = LineBuf::<{ 64 + MAX_HOST + MAX_PATH }>::new();
+        let scheme = config.map_or(0, MqttConfig::scheme);
+        let empty = Target::default();
+        let target = config.map_or(&empty, |config| &config.target);
+        line.push_bytes(b"+MQTTCONN:0,");
+        state_field(client, config, &mut line);
+        match client.options().profile {
             Profile::Seed => {
                 let _ = write!(
                     line,
-                    "+MQTTCONN:0,{},{scheme},\"{}\",{},{}",
-                    seed_state(inner),
+                    ",{scheme},\"{}\",{},{}",
                     target.host,
                     target.port,
                     u8::from(target.reconnect)
                 );
             }
             Profile::EspAt => {
-                let _ = write!(
-                    line,
-                    "+MQTTCONN:0,{},{scheme},\"{}\",\"",
-                    esp_state(inner),
-                    target.host
-                );
+                let _ = write!(line, ",{scheme},\"{}\",\"", target.host);
                 if target.port != 0 {
                     let _ = write!(line, "{}", target.port);
                 }
                 line.push_bytes(b"\",\"");
-                line.push_bytes(inner.user.as_ref().map_or(&[][..], |u| &u.path));
+                line.push_bytes(config.map_or(&[][..], MqttConfig::path));
                 let _ = write!(line, "\",{}", u8::from(target.reconnect));
             }
         }
         line
-    });
+    };
     cx.write_line(line.as_bytes()).await;
     Ok(Outcome::Ok)
 }

@@ -7,7 +7,8 @@ use minimq::QoS;
 use super::{flag, link_id, qos, string};
 use crate::Options;
 use crate::error::*;
-use crate::state::{ConnConfig, MAX_LWT_MSG, Shared};
+use crate::MqttClient;
+use crate::config::{ConnConfig, MAX_LWT_MSG};
 use crate::topic::{MAX_TOPIC, topic_name};
 
 /// The keepalive used when the host asks for 0.
@@ -85,13 +86,12 @@ impl<'a> ConnCfg<'a> {
     /// Stores the configuration; needs `AT+MQTTUSERCFG` first and no link.
     pub(super) fn apply<const P: usize, const S: usize>(
         self,
-        shared: &Shared<P, S>,
+        client: MqttClient<'_, P, S>,
     ) -> Result<Outcome, ErrorCode> {
-        shared.with(|inner| {
+        client.configure(|inner| {
             if inner.user.is_none() {
                 return Err(NO_CONFIGURED);
             }
-            inner.require_no_link()?;
             let lwt_msg: Vec<u8, MAX_LWT_MSG> =
                 Vec::from_slice(self.lwt_msg).map_err(|_| LWT_MSG_IS_OVERLENGTH)?;
             let lwt_topic: String<MAX_TOPIC> =

@@ -1,5 +1,6 @@
 //! The MQTT command set: the table, dispatch, and the parameter helpers the commands
-//! share. Each command lives in its own file as a struct parsed from an [`Args`] cursor.
+//! share. Each command lives in its own file as a struct parsed from an [`Args`] cursor
+//! and carried out through the [`MqttClient`] handle.
 
 mod clean;
 mod conn;
@@ -13,10 +14,8 @@ use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, Outcome, 
 use embassy_time::Duration;
 use minimq::QoS;
 
-use crate::error::{
-    IN_DISCONNECTED_STATE, LINK_ID_READ_FAILED, LINK_ID_VALUE_IS_WRONG, NULL_LINK, ParamCodes,
-};
-use crate::state::{Inner, Request, Response, Shared};
+use crate::error::{LINK_ID_READ_FAILED, LINK_ID_VALUE_IS_WRONG, ParamCodes};
+use crate::{MqttClient, MqttState};
 
 at_core::command_table! {
     /// The MQTT commands, in `AT+CMD?` order.
@@ -42,24 +41,18 @@ at_core::command_table! {
     }
 }
 
-/// The MQTT commands, for the engine: talks to the [`Runner`](crate::Runner) through
-/// the [`Shared`] state.
+/// The MQTT commands, for the engine: a thin client of the [`Runner`](crate::Runner)
+/// through [`MqttClient`].
 pub struct MqttCommands<'a, const PAYLOAD: usize = 1024, const SUBS: usize = 10> {
-    shared: &'a Shared<PAYLOAD, SUBS>,
+    client: MqttClient<'a, PAYLOAD, SUBS>,
 }
 
 impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttCommands<'a, PAYLOAD, SUBS> {
-    /// Commands working on `shared`.
-    pub fn new(shared: &'a Shared<PAYLOAD, SUBS>) -> Self {
-        Self { shared }
-    }
-
-    /// Hands `request` to the runner and waits for its answer while the engine serves
-    /// the UART.
-    async fn request<C: Context>(&self, cx: &mut C, request: Request) -> Response {
-        self.shared.response.reset();
-        self.shared.request.signal(request);
-        cx.wait(self.shared.response.wait()).await
+    /// Commands working on `state`.
+    pub fn new(state: &'a MqttState<PAYLOAD, SUBS>) -> Self {
+        Self {
+            client: MqttClient::new(state),
+        }
     }
 }
 
@@ -75,37 +68,37 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
         mut args: Args<'_>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        let shared = self.shared;
-        let options = &shared.options;
+        let client = self.client;
+        let options = client.options();
         let Some(command) = MqttCommand::from_index(index) else {
             return Err(ErrorCode::UNKNOWN_COMMAND);
         };
         match (command, form) {
-            (MqttCommand::Conn, Form::Query) => conn::query(shared, cx).await,
-            (MqttCommand::Sub, Form::Query) => subscribe::query(shared, cx).await,
-            (MqttCommand::UserCfg, _) => user_cfg::UserCfg::parse(&mut args)?.apply(shared),
-            (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(shared),
+            (MqttCommand::Conn, Form::Query) => conn::query(client, cx).await,
+            (MqttCommand::Sub, Form::Query) => subscribe::query(client, cx).await,
+            (MqttCommand::UserCfg, _) => user_cfg::UserCfg::parse(&mut args)?.apply(client),
+            (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(client),
             (MqttCommand::ConnCfg, _) => {
-                conn_cfg::ConnCfg::parse(&mut args, options)?.apply(shared)
+                conn_cfg::ConnCfg::parse(&mut args, options)?.apply(client)
             }
-            (MqttCommand::Conn, _) => conn::Conn::parse(&mut args, options)?.run(self, cx).await,
-            (MqttCommand::Pub, _) => publish::Pub::parse(&mut args, options)?.run(self, cx).await,
+            (MqttCommand::Conn, _) => conn::Conn::parse(&mut args, options)?.run(client, cx).await,
+            (MqttCommand::Pub, _) => publish::Pub::parse(&mut args, options)?.run(client, cx).await,
             (MqttCommand::PubRaw, _) => {
                 publish::PubRaw::parse(&mut args, options, PAYLOAD)?
-                    .run(self, cx)
+                    .run(client, cx)
                     .await
             }
             (MqttCommand::Sub, _) => {
                 subscribe::Sub::parse(&mut args, options)?
-                    .run(self, cx)
+                    .run(client, cx)
                     .await
             }
             (MqttCommand::Unsub, _) => {
                 subscribe::Unsub::parse(&mut args, options)?
-                    .run(self, cx)
+                    .run(client, cx)
                     .await
             }
-            (MqttCommand::Clean, _) => clean::Clean::parse(&mut args)?.run(self, cx).await,
+            (MqttCommand::Clean, _) => clean::Clean::parse(&mut args)?.run(client, cx).await,
         }
     }
 }
@@ -175,18 +168,6 @@ fn timeout(args: &mut Args<'_>, options: &crate::Options) -> Result<Duration, Er
         .map_or(options.command_timeout, |ms| {
             Duration::from_millis(u64::from(ms))
         }))
-}
-
-/// Fails unless the link is up: `NULL_LINK` before any configuration, else
-/// `IN_DISCONNECTED_STATE`.
-fn require_connected<const P: usize, const S: usize>(inner: &Inner<P, S>) -> Result<(), ErrorCode> {
-    if inner.connected() {
-        Ok(())
-    } else if inner.user.is_none() {
-        Err(NULL_LINK)
-    } else {
-        Err(IN_DISCONNECTED_STATE)
-    }
 }
 
 /// The QoS as its number.

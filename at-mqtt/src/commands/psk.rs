@@ -5,7 +5,8 @@ use heapless::Vec;
 
 use super::{link_id, string};
 use crate::error::{KEY_LENGTH_ERROR, KEY_READ_FAILED};
-use crate::state::{MAX_PSK_IDENTITY, MAX_PSK_KEY, PskConfig, Shared};
+use crate::MqttClient;
+use crate::config::{MAX_PSK_IDENTITY, MAX_PSK_KEY, PskConfig};
 
 /// A parsed `AT+MQTTPSK`.
 pub(super) struct Psk<'a> {
@@ -65,10 +66,9 @@ impl<'a> Psk<'a> {
 
     pub(super) fn apply<const P: usize, const S: usize>(
         self,
-        shared: &Shared<P, S>,
+        client: MqttClient<'_, P, S>,
     ) -> Result<Outcome, ErrorCode> {
-        shared.with(|inner| {
-            inner.require_no_link()?;
+        client.configure(|inner| {
             inner.psk = Some(PskConfig {
                 identity: Vec::from_slice(self.identity).map_err(|_| KEY_LENGTH_ERROR)?,
                 key: self.key,

@@ -3,14 +3,12 @@
 
 use at_core::{Args, Context, ErrorCode, Outcome, Profile};
 use embassy_time::Duration;
-use heapless::Vec;
 use minimq::QoS;
 
-use super::{MqttCommands, expect_fields, flag, link_id, qos, require_connected, timeout};
-use crate::Options;
+use super::{expect_fields, flag, link_id, qos, timeout};
 use crate::error::*;
-use crate::state::{Request, Response};
 use crate::topic::topic_name;
+use crate::{Delivery, MqttClient, Options};
 
 /// Topic, QoS, retain and timeout: what both publish commands share.
 struct Target<'a> {
@@ -47,35 +45,13 @@ fn read_tail<'a>(
     })
 }
 
-/// Copies topic and payload into the outbox and asks the runner to publish.
-async fn publish<C: Context, const P: usize, const S: usize>(
-    commands: &MqttCommands<'_, P, S>,
-    cx: &mut C,
-    target: &Target<'_>,
-    payload: &[u8],
-) -> Result<(), ErrorCode> {
-    commands.shared.with(|inner| {
-        require_connected(inner)?;
-        inner.outbox_topic.clear();
-        inner
-            .outbox_topic
-            .push_str(target.topic)
-            .map_err(|_| TOPIC_IS_OVERLENGTH)?;
-        inner.outbox_payload.clear();
-        inner
-            .outbox_payload
-            .extend_from_slice(payload)
-            .map_err(|_| PUBLISH_LENGTH_VALUE_IS_WRONG)
-    })?;
-    let request = Request::Publish {
-        qos: target.qos,
-        retain: target.retain,
-        timeout: target.timeout,
-    };
-    match commands.request(cx, request).await {
-        Response::Done => Ok(()),
-        Response::Failed(code) => Err(code),
-        Response::NotConnected => Err(IN_DISCONNECTED_STATE),
+impl Target<'_> {
+    fn delivery(&self) -> Delivery {
+        Delivery {
+            qos: self.qos,
+            retain: self.retain,
+            timeout: self.timeout,
+        }
     }
 }
 
@@ -102,10 +78,12 @@ impl<'a> Pub<'a> {
 
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        publish(commands, cx, &self.target, self.data).await?;
+        client
+            .publish(cx, self.target.topic, self.data, self.target.delivery())
+            .await?;
         Ok(Outcome::Ok)
     }
 }
@@ -138,22 +116,18 @@ impl<'a> PubRaw<'a> {
 
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        commands.shared.with(|inner| require_connected(inner))?;
-        let (ok, fail): (&[u8], &[u8]) = match cx.profile() {
+        // A command that cannot start answers `ERROR` and shows no prompt.
+        client.require_connected()?;
+        let (ok, fail): (&[u8], &[u8]) = match client.options().profile {
             Profile::Seed => (b"+MQTTPUBRAW:OK\r\n", b"+MQTTPUBRAW:FAIL\r\n"),
             Profile::EspAt => (b"+MQTTPUB:OK\r\n", b"+MQTTPUB:FAIL\r\n"),
         };
-        let mut data: Vec<u8, P> = Vec::new();
-        if data.resize(self.length, 0).is_err() {
-            return Err(PUBLISH_LENGTH_VALUE_IS_WRONG);
-        }
-        let result = match cx.raw_data(&mut data).await {
-            Ok(()) => publish(commands, cx, &self.target, &data).await,
-            Err(_) => Err(DATA_READ_FAILED),
-        };
+        let result = client
+            .publish_raw(cx, self.target.topic, self.length, self.target.delivery())
+            .await;
         cx.write(if result.is_ok() { ok } else { fail }).await;
         Ok(Outcome::Done)
     }

@@ -4,15 +4,13 @@ use core::fmt::Write as _;
 
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome, Profile};
 use embassy_time::Duration;
-use heapless::String;
 use minimq::QoS;
 
-use super::conn::{esp_state, seed_state};
-use super::{MqttCommands, expect_fields, link_id, qos, qos_number, require_connected, timeout};
-use crate::Options;
+use super::conn::state_field;
+use super::{expect_fields, link_id, qos, qos_number, timeout};
 use crate::error::*;
-use crate::state::{Request, Response, Shared, Subscription};
 use crate::topic::{MAX_TOPIC, topic_filter};
+use crate::{MqttClient, Options, Subscribed, Unsubscribed};
 
 /// Reads a topic filter.
 fn read_filter<'a>(args: &mut Args<'a>) -> Result<&'a str, ErrorCode> {
@@ -20,20 +18,6 @@ fn read_filter<'a>(args: &mut Args<'a>) -> Result<&'a str, ErrorCode> {
         .str()
         .map_err(|e| ParamCodes::new(TOPIC_READ_FAILED, TOPIC_READ_FAILED).map(e))?;
     topic_filter(filter)
-}
-
-/// Puts `filter` in the outbox for the runner.
-fn set_outbox<const P: usize, const S: usize>(
-    shared: &Shared<P, S>,
-    filter: &str,
-) -> Result<(), ErrorCode> {
-    shared.with(|inner| {
-        inner.outbox_topic.clear();
-        inner
-            .outbox_topic
-            .push_str(filter)
-            .map_err(|_| TOPIC_IS_OVERLENGTH)
-    })
 }
 
 /// A parsed `AT+MQTTSUB` set command.
@@ -60,81 +44,40 @@ impl<'a> Sub<'a> {
 
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        let shared = commands.shared;
-        let already = shared.with(|inner| {
-            require_connected(inner)?;
-            let already = inner
-                .subscriptions
-                .iter()
-                .any(|sub| sub.filter == self.filter);
-            if !already && inner.subscriptions.is_full() {
-                return Err(CLIENT_SUBSCRIBE_FAILED);
-            }
-            Ok(already)
-        })?;
-        if already {
+        let subscribed = client
+            .subscribe(cx, self.filter, self.qos, self.timeout)
+            .await?;
+        if subscribed == Subscribed::Already {
             cx.write(b"ALREADY SUBSCRIBE\r\n").await;
-            return Ok(Outcome::Ok);
         }
-        set_outbox(shared, self.filter)?;
-        let request = Request::Subscribe {
-            qos: self.qos,
-            timeout: self.timeout,
-        };
-        match commands.request(cx, request).await {
-            Response::Done => {
-                let filter: String<MAX_TOPIC> =
-                    String::try_from(self.filter).map_err(|_| TOPIC_IS_OVERLENGTH)?;
-                shared.with(|inner| {
-                    inner
-                        .subscriptions
-                        .push(Subscription {
-                            filter,
-                            qos: self.qos,
-                        })
-                        .map_err(|_| CLIENT_SUBSCRIBE_FAILED)
-                })?;
-                Ok(Outcome::Ok)
-            }
-            Response::Failed(code) => Err(code),
-            Response::NotConnected => Err(IN_DISCONNECTED_STATE),
-        }
+        Ok(Outcome::Ok)
     }
 }
 
-/// Writes one `+MQTTSUB:` line per subscription.
+/// Writes one `+MQTTSUB:` line per subscription (the esp-at profile shows an empty
+/// one when there is none).
 pub(super) async fn query<C: Context, const P: usize, const S: usize>(
-    shared: &Shared<P, S>,
+    client: MqttClient<'_, P, S>,
     cx: &mut C,
 ) -> Result<Outcome, ErrorCode> {
-    let count = shared.with(|inner| inner.subscriptions.len());
-    let profile = cx.profile();
+    let count = client.subscriptions(<[_]>::len);
     let line_for = |index: usize| {
-        shared.with(|inner| {
-            let mut line = LineBuf::<{ MAX_TOPIC + 32 }>::new();
-            let state = |line: &mut LineBuf<{ MAX_TOPIC + 32 }>| match profile {
-                Profile::Seed => {
-                    let _ = write!(line, "{}", seed_state(inner));
-                }
-                Profile::EspAt => {
-                    let _ = write!(line, "{}", esp_state(inner));
-                }
-            };
-            line.push_bytes(b"+MQTTSUB:0,");
-            state(&mut line);
-            match inner.subscriptions.get(index) {
-                Some(sub) => {
-                    let _ = write!(line, ",\"{}\",{}", sub.filter, qos_number(sub.qos));
-                }
-                None => line.push_bytes(b",\"\",0"),
+        let config = client.config();
+        let mut line = LineBuf::<{ MAX_TOPIC + 32 }>::new();
+        line.push_bytes(b"+MQTTSUB:0,");
+        state_field(client, config.as_deref(), &mut line);
+        client.subscriptions(|subs| match subs.get(index) {
+            Some(sub) => {
+                let _ = write!(line, ",\"{}\",{}", sub.filter(), qos_number(sub.qos()));
             }
-            line
-        })
+            None => line.push_bytes(b",\"\",0"),
+        });
+        line
     };
-    if count == 0 && profile == Profile::EspAt {
+    if count == 0 && client.options().profile == Profile::EspAt {
         cx.write_line(line_for(0).as_bytes()).await;
     }
     for index in 0..count {
@@ -161,36 +104,13 @@ impl<'a> Unsub<'a> {
 
     pub(super) async fn run<C: Context, const P: usize, const S: usize>(
         self,
-        commands: &MqttCommands<'_, P, S>,
+        client: MqttClient<'_, P, S>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
-        let shared = commands.shared;
-        let remove = |shared: &Shared<P, S>| {
-            shared.with(|inner| inner.subscriptions.retain(|sub| sub.filter != self.filter));
-        };
-        let subscribed_and_connected = shared.with(|inner| {
-            inner.connected()
-                && inner
-                    .subscriptions
-                    .iter()
-                    .any(|sub| sub.filter == self.filter)
-        });
-        if !subscribed_and_connected {
-            remove(shared);
+        let unsubscribed = client.unsubscribe(cx, self.filter, self.timeout).await?;
+        if unsubscribed == Unsubscribed::NotSubscribed {
             cx.write(b"NO UNSUBSCRIBE\r\n").await;
-            return Ok(Outcome::Ok);
         }
-        set_outbox(shared, self.filter)?;
-        let request = Request::Unsubscribe {
-            timeout: self.timeout,
-        };
-        match commands.request(cx, request).await {
-            Response::Done => {
-                remove(shared);
-                Ok(Outcome::Ok)
-            }
-            Response::Failed(code) => Err(code),
-            Response::NotConnected => Err(IN_DISCONNECTED_STATE),
-        }
+        Ok(Outcome::Ok)
     }
 }

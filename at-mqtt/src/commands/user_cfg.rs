@@ -5,7 +5,8 @@ use heapless::Vec;
 
 use super::{link_id, string};
 use crate::error::*;
-use crate::state::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, Shared, UserConfig};
+use crate::MqttClient;
+use crate::config::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, UserConfig};
 
 /// A parsed `AT+MQTTUSERCFG`.
 pub(super) struct UserCfg<'a> {
@@ -69,10 +70,9 @@ impl<'a> UserCfg<'a> {
     /// Stores the configuration; refused while a link exists.
     pub(super) fn apply<const P: usize, const S: usize>(
         self,
-        shared: &Shared<P, S>,
+        client: MqttClient<'_, P, S>,
     ) -> Result<Outcome, ErrorCode> {
-        shared.with(|inner| {
-            inner.require_no_link()?;
+        client.configure(|inner| {
             // Lengths were checked above, so the copies cannot fail.
             inner.user = Some(UserConfig {
                 scheme: self.scheme,

@@ -6,10 +6,9 @@
 use std::convert::Infallible;
 use std::future::Future;
 
-use at_core::{Config, Engine, Profile, Stop, UrcQueue};
+use at_core::{Config, Profile, Stop};
 use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface, WifiCommands};
-use at_mqtt::{EmbassyNetwork, MqttCommands, Network, Options, Runner, Shared, TlsPsk, budget};
-use embassy_futures::select::{Either3, select3};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources, Network, TlsPsk, budget};
 use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
@@ -92,11 +91,15 @@ async fn power_on<R: Read, W: Write>(
     }
 }
 
+/// The simulated board's buffers: a board's budget with twice the URC queue and MQTT
+/// packet buffers (one URC record must hold the largest inbound message).
+type Resources = ModemResources<URC_QUEUE_BYTES, MQTT_RX_BYTES, MQTT_TX_BYTES>;
+
 /// The firmware from power-on to restart or end of input: fresh state, `ready`, commands.
 ///
 /// `network` carries the broker connections, `interface` answers `AT+CIPSTA`, and
 /// `stack` is whatever keeps the network moving (the TAP stack's runner), polled beside
-/// the engine and the MQTT runner.
+/// the modem.
 async fn firmware<R, W, N, I>(
     rx: &mut R,
     tx: &mut W,
@@ -112,28 +115,16 @@ where
     N: Network,
     I: IpInterface,
 {
-    let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
-    let mut engine = Engine::new(Config::new(BOARD).with_profile(profile), &urcs);
-    let shared =
-        Shared::<{ budget::PAYLOAD_BYTES }, { budget::SUBSCRIPTIONS }>::new(Options::new(profile));
-    let mut commands = (
-        MqttCommands::new(&shared),
-        (IpCommands::new(interface), WifiCommands::new(wifi)),
-    );
-    let mut mqtt_rx = vec![0; MQTT_RX_BYTES];
-    let mut mqtt_tx = vec![0; MQTT_TX_BYTES];
-    // The MQTT runner and the network stack work beside the engine for the whole
-    // power-on. They never end by themselves: the power-on ends with the engine, and
-    // dropping them drops the broker connection and the stack as a power cut would.
+    let mut resources = Box::new(Resources::new());
+    let extra = (IpCommands::new(interface), WifiCommands::new(wifi));
+    let config = Config::new(BOARD).with_profile(profile);
     let mut rng = rand_core::OsRng;
     let mut record_rx = vec![0; budget::TLS_RECORD_RX_BYTES];
     let mut record_tx = vec![0; budget::TLS_RECORD_TX_BYTES];
     let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
-    let mut runner =
-        Runner::new(&shared, &urcs, network, &mut mqtt_rx, &mut mqtt_tx).with_tls_psk(tls);
-    match select3(engine.run(rx, tx, &mut commands), runner.run(), stack).await {
-        Either3::First(stop) => stop,
-        Either3::Second(never) => never,
-        Either3::Third(never) => match never {},
-    }
+    // The runner and the network stack work beside the engine for the whole power-on;
+    // dropping them at its end drops the broker connection and the stack as a power
+    // cut would.
+    let mut modem = Modem::new(&mut resources, config, network, extra).with_tls_psk(tls);
+    modem.run_once(rx, tx, stack).await
 }

@@ -1,0 +1,122 @@
+//! The MQTT configuration the host sets (`AT+MQTTUSERCFG`, `AT+MQTTCONNCFG`, `AT+MQTTPSK`,
+//! and the target of the last `AT+MQTTCONN`).
+//!
+//! The command handlers own it and write it only while no link exists; the runner
+//! borrows it for as long as a link exists, so it cannot change under a connection.
+
+use heapless::{String, Vec};
+use minimq::QoS;
+
+use crate::topic::MAX_TOPIC;
+
+/// The longest client ID `AT+MQTTUSERCFG` accepts.
+pub const MAX_CLIENT_ID: usize = 256;
+/// The longest username or password.
+pub const MAX_CREDENTIAL: usize = 64;
+/// The longest `path`.
+pub const MAX_PATH: usize = 32;
+/// The longest host name (esp-at profile; the seed profile allows 64).
+pub const MAX_HOST: usize = 128;
+/// The longest will message (esp-at profile; the seed profile allows 64).
+pub const MAX_LWT_MSG: usize = 128;
+/// The longest PSK identity.
+pub const MAX_PSK_IDENTITY: usize = 64;
+/// The longest PSK, in bytes.
+pub const MAX_PSK_KEY: usize = 64;
+
+/// `AT+MQTTUSERCFG`'s values.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UserConfig {
+    pub(crate) scheme: u8,
+    pub(crate) client_id: Vec<u8, MAX_CLIENT_ID>,
+    pub(crate) username: Vec<u8, MAX_CREDENTIAL>,
+    pub(crate) password: Vec<u8, MAX_CREDENTIAL>,
+    pub(crate) path: Vec<u8, MAX_PATH>,
+}
+
+/// `AT+MQTTCONNCFG`'s values (defaults until it is sent).
+#[derive(Clone, Debug)]
+pub(crate) struct ConnConfig {
+    pub(crate) keepalive: u16,
+    pub(crate) keep_session: bool,
+    pub(crate) lwt_topic: String<MAX_TOPIC>,
+    pub(crate) lwt_msg: Vec<u8, MAX_LWT_MSG>,
+    pub(crate) lwt_qos: QoS,
+    pub(crate) lwt_retain: bool,
+}
+
+impl ConnConfig {
+    /// The configuration before `AT+MQTTCONNCFG`: keepalive 120 s, clean session, no will.
+    pub(crate) const fn new() -> Self {
+        Self {
+            keepalive: 120,
+            keep_session: false,
+            lwt_topic: String::new(),
+            lwt_msg: Vec::new(),
+            lwt_qos: QoS::AtMostOnce,
+            lwt_retain: false,
+        }
+    }
+}
+
+impl Default for ConnConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `AT+MQTTPSK`'s values.
+#[cfg_attr(
+    not(feature = "tls-psk"),
+    allow(dead_code, reason = "only the TLS-PSK transport reads the key")
+)]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PskConfig {
+    pub(crate) identity: Vec<u8, MAX_PSK_IDENTITY>,
+    pub(crate) key: Vec<u8, MAX_PSK_KEY>,
+}
+
+/// The broker of the last `AT+MQTTCONN` attempt.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Target {
+    pub(crate) host: String<MAX_HOST>,
+    pub(crate) port: u16,
+    pub(crate) reconnect: bool,
+}
+
+/// Everything the host configured.
+#[derive(Debug)]
+pub(crate) struct MqttConfig {
+    pub(crate) user: Option<UserConfig>,
+    pub(crate) conn: ConnConfig,
+    pub(crate) conn_configured: bool,
+    pub(crate) psk: Option<PskConfig>,
+    pub(crate) target: Target,
+}
+
+impl MqttConfig {
+    /// Nothing configured.
+    pub(crate) const fn new() -> Self {
+        Self {
+            user: None,
+            conn: ConnConfig::new(),
+            conn_configured: false,
+            psk: None,
+            target: Target {
+                host: String::new(),
+                port: 0,
+                reconnect: false,
+            },
+        }
+    }
+
+    /// The scheme of `AT+MQTTUSERCFG` (0 before it).
+    pub(crate) fn scheme(&self) -> u8 {
+        self.user.as_ref().map_or(0, |user| user.scheme)
+    }
+
+    /// The path of `AT+MQTTUSERCFG` (empty before it).
+    pub(crate) fn path(&self) -> &[u8] {
+        self.user.as_ref().map_or(&[], |user| &user.path)
+    }
+}
