@@ -33,9 +33,10 @@ pub trait Context {
     /// `busy p...`, and URCs may be written as long as this command has written nothing.
     async fn wait<F: Future>(&mut self, future: F) -> F::Output;
 
-    /// Writes the URCs queued before this call (not those queued meanwhile), provided
-    /// this command has written nothing yet and a URC may be written now.
-    async fn flush_urcs(&mut self);
+    /// Writes the oldest `count` queued URCs (fewer if fewer are queued), provided this
+    /// command has written nothing yet and a URC may be written now: a URC that another
+    /// task queued before it answered (e.g. `+MQTTCONNECTED`) then precedes the result.
+    async fn flush_urcs(&mut self, count: usize);
 
     /// Writes the prompt `\r\nOK\r\n\r\n>` and reads exactly `dest.len()` bytes of raw data,
     /// without echo. Bytes after them are ordinary input again.

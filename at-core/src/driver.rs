@@ -232,11 +232,11 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
         }
     }
 
-    async fn flush_urcs(&mut self) {
+    async fn flush_urcs(&mut self, count: usize) {
         if self.wrote || self.port.closed() || !self.state.urc_allowed() {
             return;
         }
-        for _ in 0..self.state.urcs.len() {
+        for _ in 0..count.min(self.state.urcs.len()) {
             self.write_urc().await;
         }
     }

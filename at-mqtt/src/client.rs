@@ -160,10 +160,10 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             };
             Ok(())
         })?;
-        let reply = self.request(cx, Request::Connect { timeout }).await;
+        let (reply, urcs) = self.request_behind(cx, Request::Connect { timeout }).await;
         // The runner queued the connect URC (or the esp-at profile's disconnect URC)
-        // before it answered: it goes before the result.
-        cx.flush_urcs().await;
+        // before it answered: it, and what was queued before it, goes before the result.
+        cx.flush_urcs(urcs).await;
         match reply {
             Reply::Done => Ok(()),
             Reply::Failed(code) => Err(code),
@@ -311,8 +311,14 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
     /// Hands `request` to the runner and waits for its reply while the engine serves
     /// the UART.
     async fn request<C: Context>(&self, cx: &mut C, request: Request) -> Reply {
+        self.request_behind(cx, request).await.0
+    }
+
+    /// [`request`](Self::request), also giving the number of URCs queued before the
+    /// reply.
+    async fn request_behind<C: Context>(&self, cx: &mut C, request: Request) -> (Reply, usize) {
         let Some(mut ticket) = self.state.mailbox.submit(request) else {
-            return Reply::Failed(ErrorCode::BUSY);
+            return (Reply::Failed(ErrorCode::BUSY), 0);
         };
         let bound = match request {
             Request::Connect { timeout }
@@ -326,7 +332,7 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             Ok(reply) => reply,
             Err(_) => {
                 error!("the runner did not answer a request in time");
-                Reply::Failed(request.failure())
+                (Reply::Failed(request.failure()), 0)
             }
         }
     }

@@ -96,8 +96,8 @@ enum Phase {
     Taken,
     /// Taken, but its client gave up: the reply is dropped.
     Abandoned,
-    /// Answered; the client has not collected the reply yet.
-    Answered(Reply),
+    /// Answered when `urcs` URCs were queued; the client has not collected it yet.
+    Answered { reply: Reply, urcs: usize },
 }
 
 /// The single-slot mailbox.
@@ -139,7 +139,7 @@ impl Mailbox {
     /// command gave up and the runner has not answered yet).
     pub(crate) fn submit(&self, request: Request) -> Option<Ticket<'_>> {
         match self.phase.get() {
-            Phase::Empty | Phase::Answered(_) => {}
+            Phase::Empty | Phase::Answered { .. } => {}
             Phase::Submitted(_) | Phase::Taken | Phase::Abandoned => return None,
         }
         let seq = self.seq.get().wrapping_add(1);
@@ -175,31 +175,32 @@ impl Mailbox {
 
     /// Whether the data slot may be written: no request is using it.
     pub(crate) fn is_idle(&self) -> bool {
-        matches!(self.phase.get(), Phase::Empty | Phase::Answered(_))
+        matches!(self.phase.get(), Phase::Empty | Phase::Answered { .. })
     }
 
-    fn answer(&self, seq: u32, reply: Reply) {
+    fn answer(&self, seq: u32, reply: Reply, urcs: usize) {
         if seq != self.seq.get() {
             return;
         }
         match self.phase.get() {
             Phase::Taken => {
-                self.phase.set(Phase::Answered(reply));
+                self.phase.set(Phase::Answered { reply, urcs });
                 wake(&self.client);
             }
             Phase::Abandoned => self.phase.set(Phase::Empty),
-            Phase::Empty | Phase::Submitted(_) | Phase::Answered(_) => {}
+            Phase::Empty | Phase::Submitted(_) | Phase::Answered { .. } => {}
         }
     }
 }
 
 impl Ticket<'_> {
-    /// Waits for the runner's reply.
-    pub(crate) async fn reply(&mut self) -> Reply {
+    /// Waits for the runner's reply, and how many URCs were queued when it answered
+    /// (they belong before the command's result).
+    pub(crate) async fn reply(&mut self) -> (Reply, usize) {
         let reply = poll_fn(|cx| match self.mailbox.phase.get() {
-            Phase::Answered(reply) if self.mailbox.seq.get() == self.seq => {
+            Phase::Answered { reply, urcs } if self.mailbox.seq.get() == self.seq => {
                 self.mailbox.phase.set(Phase::Empty);
-                Poll::Ready(reply)
+                Poll::Ready((reply, urcs))
             }
             _ => {
                 register(&self.mailbox.client, cx.waker());
@@ -219,7 +220,7 @@ impl Drop for Ticket<'_> {
             return;
         }
         match self.mailbox.phase.get() {
-            Phase::Submitted(_) | Phase::Answered(_) => self.mailbox.phase.set(Phase::Empty),
+            Phase::Submitted(_) | Phase::Answered { .. } => self.mailbox.phase.set(Phase::Empty),
             Phase::Taken => self.mailbox.phase.set(Phase::Abandoned),
             Phase::Empty | Phase::Abandoned => {}
         }
@@ -234,12 +235,19 @@ impl Pending<'_> {
 
     /// Answers the request; only the first answer counts.
     pub(crate) fn answer(&mut self, reply: Reply) {
+        self.answer_behind(reply, 0);
+    }
+
+    /// Answers the request, telling the client that the `urcs` URCs now queued go before
+    /// its result (the connect URC, or the esp-at profile's disconnect URC).
+    pub(crate) fn answer_behind(&mut self, reply: Reply, urcs: usize) {
         if !core::mem::replace(&mut self.answered, true) {
-            self.mailbox.answer(self.seq, reply);
+            self.mailbox.answer(self.seq, reply, urcs);
         }
     }
 
     /// Answers with a failure.
+    #[cfg(test)]
     pub(crate) fn fail(&mut self, code: ErrorCode) {
         self.answer(Reply::Failed(code));
     }
@@ -282,7 +290,7 @@ mod tests {
             assert_eq!(pending.request(), CLEAN);
             pending.answer(Reply::Done);
             pending.answer(Reply::NotSubscribed);
-            assert_eq!(ticket.reply().await, Reply::Done);
+            assert_eq!(ticket.reply().await, (Reply::Done, 0));
         });
         assert!(mailbox.is_idle());
     }
@@ -294,7 +302,7 @@ mod tests {
             let mut ticket = mailbox.submit(CLEAN).expect("empty mailbox");
             drop(mailbox.receive().await);
             assert_eq!(
-                ticket.reply().await,
+                ticket.reply().await.0,
                 Reply::Failed(crate::error::CLIENT_DISCONNECT_FAILED)
             );
         });
@@ -313,7 +321,7 @@ mod tests {
             let mut taken = mailbox.receive().await;
             taken.fail(crate::error::CLIENT_PUBLISH_FAILED);
             assert_eq!(
-                next.reply().await,
+                next.reply().await.0,
                 Reply::Failed(crate::error::CLIENT_PUBLISH_FAILED)
             );
         });

@@ -163,7 +163,7 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
                         push(self.urcs, DISCONNECTED).await;
                     }
                     if let Some(mut connect) = connect.take() {
-                        connect.fail(code);
+                        connect.answer_behind(Reply::Failed(code), self.urcs.len());
                     }
                 }
                 End::Lost => {
@@ -392,7 +392,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         // meanwhile, they would see a link the host was already told is up as down.
         push(self.urcs, line.as_bytes()).await;
         if let Some(mut connect) = connect.take() {
-            connect.answer(Reply::Done);
+            connect.answer_behind(Reply::Done, self.urcs.len());
         }
         self.serve(&mut conn).await
     }
