@@ -143,6 +143,20 @@ Without this option no access point is in range. The host's own network (or --ta
 carries the MQTT traffic whether or not the radio has joined."
     )]
     pub wifi: Option<AccessPointSettings>,
+
+    /// Log what the simulator and its libraries do on standard error (debug level; give
+    /// it twice for trace).
+    #[arg(
+        short,
+        long,
+        action = clap::ArgAction::Count,
+        long_help = "Log what the simulator does on standard error, as `at-host: LEVEL \
+target: message` lines: serial connections accepted and closed with their buffer sizes, \
+power-ons, and the records of the library crates (the engine, the MQTT client) when they \
+are built with their `log` feature. Once: debug level; twice (-vv): trace level too. \
+Without it standard error shows only the simulator's usual lines."
+    )]
+    pub verbose: u8,
 }
 
 impl Cli {
@@ -455,6 +469,14 @@ mod tests {
         assert!(tap(&["--tap-gateway", "10.0.1.1"]).is_err());
         let four = ["--tap-dns", "1.1.1.1"].repeat(4);
         assert!(tap(&four).is_err());
+    }
+
+    #[test]
+    fn verbose_counts() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["at-host"], args].concat());
+        assert!(matches!(parse(&[]), Ok(cli) if cli.verbose == 0));
+        assert!(matches!(parse(&["--verbose"]), Ok(cli) if cli.verbose == 1));
+        assert!(matches!(parse(&["-vv"]), Ok(cli) if cli.verbose == 2));
     }
 
     #[test]

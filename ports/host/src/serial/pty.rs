@@ -103,6 +103,11 @@ pub async fn run(path: &Path, board: &mut Board) -> Result<(), String> {
         path.display(),
         pty.tty().display()
     );
+    log::info!(
+        "serial port {} -> {} open; power-on",
+        path.display(),
+        pty.tty().display()
+    );
     let Pty { rx, tx, tty, .. } = &mut pty;
     // The slave stays open, so the input never ends while the simulator runs.
     modem::serve(rx, tx, board)
