@@ -97,9 +97,25 @@ impl Broker {
         }
     }
 
+    /// Freezes the broker with SIGSTOP: its sockets stay open and the kernel keeps
+    /// acknowledging TCP segments, but nothing is read or answered (a hung broker).
+    /// [`thaw`](Self::thaw), [`stop`](Self::stop) and dropping the broker end it.
+    pub fn freeze(&mut self) {
+        let process = self.process.as_ref().expect("the broker runs");
+        process.signal(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// Resumes a broker frozen by [`freeze`](Self::freeze) (SIGCONT).
+    pub fn thaw(&mut self) {
+        if let Some(process) = &self.process {
+            process.signal(nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+
     /// Kills the broker (SIGKILL: clients lose the connection without a DISCONNECT) and
     /// waits until its port refuses connections.
     pub fn stop(&mut self) {
+        // Dropping the process sends SIGCONT, then SIGKILL, and reaps it.
         drop(self.process.take());
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
