@@ -250,7 +250,10 @@ impl Modem {
                 return Ok((index, self.pending.drain(..end).collect()));
             }
             if let Err(why) = self.receive(deadline) {
-                return Err(format!("{why}; received meanwhile: {}", escape(&self.pending)));
+                return Err(format!(
+                    "{why}; received meanwhile: {}",
+                    escape(&self.pending)
+                ));
             }
         }
     }
@@ -372,7 +375,6 @@ impl Modem {
             Err(e) => Err(format!("reading from the modem failed: {e}")),
         }
     }
-
 }
 
 /// A token bucket: `rate` bytes per second, holding at most a tenth of a second's worth.

@@ -61,9 +61,9 @@ fn line_queues(modem: &Modem) -> (usize, usize) {
     }
     match (send, receive) {
         (Some(send), Some(receive)) => (send, receive),
-        _ => panic!(
-            "the serial connection {host} <-> {simulator} is not in /proc/net/tcp:\n{table}"
-        ),
+        _ => {
+            panic!("the serial connection {host} <-> {simulator} is not in /proc/net/tcp:\n{table}")
+        }
     }
 }
 
@@ -121,5 +121,8 @@ fn a_host_that_does_not_read_stops_the_modem_within_64_kib() {
          host {receive}) of the {total} the modem had to write while the host did not \
          read; a UART pushes back at once, the limit is {LIMIT}"
     );
-    assert!(total > 4 * LIMIT, "the test must offer far more than it allows");
+    assert!(
+        total > 4 * LIMIT,
+        "the test must offer far more than it allows"
+    );
 }
