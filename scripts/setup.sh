@@ -7,7 +7,8 @@
 #   (no option)  everything scripts/test.sh needs:
 #                - Debian packages: mosquitto (broker, mosquitto_passwd),
 #                  mosquitto-clients (mosquitto_pub/_sub, TAP tests), iproute2 (`ip`, TAP
-#                  tests), python3 (size report), gcc and libc6-dev (the host linker);
+#                  tests), python3 (size report), gcc and libc6-dev (the host linker),
+#                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer);
 #                - rustup components of the project's toolchain (rust-toolchain.toml):
 #                  rustfmt, clippy, rust-src, llvm-tools;
 #                - rustup targets of the three boards: thumbv6m-none-eabi,
@@ -27,7 +28,7 @@ case "${1:-}" in
     "") ;;
     --broker) broker_only=true ;;
     -h | --help)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -51,7 +52,7 @@ commands=(
     "cc:gcc"
 )
 if ! $broker_only; then
-    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2")
+    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++")
 fi
 missing=()
 for entry in "${commands[@]}"; do
