@@ -95,11 +95,13 @@ fi
 # --- Rust toolchain ----------------------------------------------------------------------
 command -v rustup >/dev/null 2>&1 ||
     fail "rustup not found: install it from https://rustup.rs (the project's toolchain is in rust-toolchain.toml)"
-# The toolchain rust-toolchain.toml selects, installed by rustup on first use if missing.
+# The toolchain rust-toolchain.toml selects; its first use (rustc here) installs it if
+# it is missing.
+host=$(rustc -vV | sed -n 's/^host: //p') ||
+    fail "rustup cannot install or run the toolchain of rust-toolchain.toml"
 toolchain=$(rustup show active-toolchain 2>/dev/null | awk '{ print $1; exit }') ||
     fail "rustup cannot select the toolchain of rust-toolchain.toml"
 [ -n "$toolchain" ] || fail "rustup cannot select the toolchain of rust-toolchain.toml"
-host=$(rustc -vV | sed -n 's/^host: //p')
 
 # Installed component names, without the host triple (`llvm-tools-x86_64-...`).
 installed_components=$(rustup component list --installed --toolchain "$toolchain" |
