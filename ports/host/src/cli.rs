@@ -28,13 +28,19 @@ pty:PATH   Open a pseudo-terminal in raw mode and make PATH a symbolic link to i
            link is removed when the simulator exits (Ctrl-C or SIGTERM included).
            Bytes the modem writes while no program has the port open wait in the
            terminal's buffer and are read by the next program that opens it
-           (pyserial discards them when it opens a port).
+           (pyserial discards them when it opens a port). The kernel's terminal
+           buffers hold about 16 KB that a host has not read before the modem
+           blocks; they cannot be made smaller.
 
 tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge.
            One host connection is served at a time; further connections wait
            until it closes. Each accepted connection is a power-on: a fresh modem
            that prints `ready`. The bound address is printed to standard error as
-           `at-host: listening on IP:PORT` (useful with port 0).";
+           `at-host: listening on IP:PORT` (useful with port 0). The socket's
+           buffers are kept small (2 KiB SO_SNDBUF and SO_RCVBUF), so that a host
+           that reads slowly pushes back on the modem as a UART does: about 6.5 KB
+           of output wait in the line when the host's own receive buffer is as
+           small.";
 
 /// The long help of `--script`.
 const SCRIPT_HELP: &str = r"Run the AT lines of FILE against a fresh modem instead of serving a serial line, as if a host typed them, and print the transcript to standard output.

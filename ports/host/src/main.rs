@@ -69,7 +69,10 @@ async fn run(cli: &Cli) -> Result<(), String> {
     log::info!(
         "at-host {} starting: serial line {}, profile {:?}",
         env!("CARGO_PKG_VERSION"),
-        cli.script.as_ref().map_or_else(|| cli.serial.to_string(), |s| format!("script {}", s.display())),
+        cli.script.as_ref().map_or_else(
+            || cli.serial.to_string(),
+            |s| format!("script {}", s.display())
+        ),
         cli.profile
     );
     let work = async {
