@@ -8,9 +8,10 @@
 #
 # Each port is built from its own directory, so its .cargo/config.toml (target, linker
 # scripts, runner) applies. When the standard library for a port's target is installed
-# (`rustup target list --installed`), the plain build is used; otherwise core and alloc
-# are built from the rust-src component with `-Zbuild-std` (RUSTC_BOOTSTRAP=1 lets stable
-# accept the flag). One target directory per target: target/firmware/<target>.
+# (`rustup target list --installed`; scripts/setup.sh adds the three), the plain build is
+# used; otherwise, where rustup cannot provide the target, core and alloc are built from
+# the rust-src component with `-Zbuild-std` (RUSTC_BOOTSTRAP=1 lets stable accept the
+# flag). One target directory per target: target/firmware/<target>.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ for arg in "$@"; do
   case "$arg" in
     --clippy) clippy=true ;;
     -h | --help)
-      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -39,10 +40,12 @@ for arg in "$@"; do
   esac
 done
 
-# Whether the standard library for target $1 is available without building it.
+# Whether the standard library for target $1 is available without building it. Asked
+# from the repository, so that rustup answers for the toolchain of rust-toolchain.toml
+# (the one cargo uses for the ports) whatever the caller's directory.
 target_installed() {
   if command -v rustup >/dev/null 2>&1; then
-    rustup target list --installed 2>/dev/null | grep -qx "$1"
+    (cd "$root" && rustup target list --installed 2>/dev/null) | grep -qx "$1"
   else
     compgen -G "$(rustc --print sysroot)/lib/rustlib/$1/lib/libcore-*.rlib" >/dev/null
   fi

@@ -16,6 +16,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
 fi
 
 args=(-p at-core -p at-mqtt --features at-mqtt/embassy-net --target "$target" "${build_std[@]}")
+if ((${#build_std[@]} > 0)); then
+    echo "== no_std: $target is not installed (rustup target list --installed):" \
+        "building core from rust-src with ${build_std[*]}"
+fi
 echo "== no_std: cargo build --release --target $target"
 cargo build -q --release "${args[@]}"
 echo "== no_std: cargo clippy --target $target"

@@ -5,19 +5,22 @@
 #   scripts/simulator.sh --serial pty:/tmp/modem   # a serial port for picocom/pyserial
 #   scripts/simulator.sh --serial tcp:127.0.0.1:5000 --profile esp-at
 #
-# Installs mosquitto when it is missing (Debian/Ubuntu, as root), starts it on a free
-# loopback port, prints that port, runs `at-host` with the given arguments, and stops
-# the broker when the simulator exits.
+# Installs mosquitto when it is missing (scripts/setup.sh --broker; Debian/Ubuntu, as root
+# or with sudo), builds `at-host` (cargo's progress shows; the first build takes a few
+# minutes), starts mosquitto on a free loopback port, prints that port, runs `at-host`
+# with the given arguments, and stops the broker when the simulator exits.
+#
+# On stdio the simulator puts the terminal in raw mode while it runs: no local echo, no
+# line editing, Enter sends CR, every byte goes to the modem as typed, and what appears
+# is exactly what the modem sends (its echo included). Ctrl-C quits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v mosquitto >/dev/null 2>&1; then
-    echo "simulator: installing mosquitto" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
-fi
+scripts/setup.sh --broker
 
-cargo build -q --release -p at-host
+echo "simulator: building at-host (cargo build --release -p at-host; the first build" \
+    "takes a few minutes, later ones seconds)" >&2
+cargo build --release -p at-host
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 dir=$(mktemp -d)
@@ -33,6 +36,7 @@ trap 'kill "$broker" 2>/dev/null; wait "$broker" 2>/dev/null; rm -rf "$dir"' EXI
 
 cat >&2 <<INFO
 simulator: mosquitto listens on 127.0.0.1:$port (log: $dir/mosquitto.log)
+simulator: Ctrl-C stops the simulator and the broker
 simulator: try  AT+MQTTUSERCFG=0,1,"demo","","",0,0,""
                 AT+MQTTCONN=0,"127.0.0.1",$port,1
                 AT+MQTTSUB=0,"demo/#",1

@@ -14,10 +14,8 @@ Columns, all from the ELF section headers:
   statically reserved heap), i.e. RAM in use before the first stack frame;
 - llvm-size text/data/bss: llvm-size's Berkeley totals as printed, for reference.
 """
-import glob
 import json
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -38,17 +36,25 @@ SHF_EXECINSTR = 0x4
 
 
 def llvm_tool(name: str) -> str:
-    """The path of an llvm-tools binary, preferring the active Rust toolchain's."""
+    """The path of an llvm-tools binary of the active Rust toolchain.
+
+    Only the toolchain's own copy is used: a distribution's older LLVM (Debian 12's
+    llvm-readobj 14, for one) may lack the JSON output read here and would make the
+    report depend on what else is installed. scripts/setup.sh installs llvm-tools.
+    """
     sysroot = subprocess.run(
         ["rustc", "--print", "sysroot"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    found = sorted(glob.glob(f"{sysroot}/lib/rustlib/*/bin/{name}"))
-    if found:
-        return found[0]
-    on_path = shutil.which(name)
-    if on_path:
-        return on_path
-    sys.exit(f"{name} not found: run `rustup component add llvm-tools`")
+    host = subprocess.run(
+        ["rustc", "-vV"], check=True, capture_output=True, text=True
+    ).stdout.split("host: ")[1].split()[0]
+    tool = pathlib.Path(sysroot, "lib", "rustlib", host, "bin", name)
+    if tool.is_file():
+        return str(tool)
+    sys.exit(
+        f"{name} not found at {tool}: run `rustup component add llvm-tools` "
+        f"(or scripts/setup.sh)"
+    )
 
 
 def sections(readobj: str, elf: pathlib.Path) -> list[dict]:

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints, and every test of the workspace (unit,
-# transcript, property and end-to-end tests). The end-to-end tests start the at-host
-# simulator and a real mosquitto broker; they fail, with install instructions, when
-# mosquitto is missing.
+# transcript, property and end-to-end tests), the no_std and fuzz-target checks, and the
+# firmware builds. The end-to-end tests start the at-host simulator and a real mosquitto
+# broker.
+#
+# It is the one command a newcomer and CI run (.ci/run only calls it), so it first
+# installs what it needs on a fresh Debian/Ubuntu machine with rustup: mosquitto,
+# iproute2 and the other Debian packages (as root or with sudo), the rustup components
+# and the board targets (scripts/setup.sh; quick when everything is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== set-up (scripts/setup.sh)"
+scripts/setup.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -97,9 +97,42 @@ impl Broker {
         }
     }
 
+    /// Freezes the broker with SIGSTOP: its sockets stay open and the kernel keeps
+    /// acknowledging TCP segments, but nothing is read or answered (a hung broker).
+    /// [`thaw`](Self::thaw), [`stop`](Self::stop) and dropping the broker end it.
+    pub fn freeze(&mut self) {
+        let process = self.process.as_ref().expect("the broker runs");
+        process.signal(nix::sys::signal::Signal::SIGSTOP);
+        // The signal is delivered asynchronously: wait until the kernel reports the
+        // process stopped (state `T` in /proc/PID/stat), so nothing it does comes after.
+        let stat = format!("/proc/{}/stat", process.id());
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let text = std::fs::read_to_string(&stat).unwrap_or_default();
+            // The state follows the command name, which is in parentheses.
+            let state = text.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+            if state.is_some_and(|rest| rest.starts_with('T')) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not stop on SIGSTOP; {stat}: {text}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Resumes a broker frozen by [`freeze`](Self::freeze) (SIGCONT).
+    pub fn thaw(&mut self) {
+        if let Some(process) = &self.process {
+            process.signal(nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+
     /// Kills the broker (SIGKILL: clients lose the connection without a DISCONNECT) and
     /// waits until its port refuses connections.
     pub fn stop(&mut self) {
+        // Dropping the process sends SIGCONT, then SIGKILL, and reaps it.
         drop(self.process.take());
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", self.port)).is_ok() {

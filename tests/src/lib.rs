@@ -8,6 +8,7 @@
 //!   test with install instructions; it is never skipped.
 //! - [`SerialPort`] opens the simulator's pseudo-terminal (`--serial pty:PATH`) the way
 //!   a host program opens a serial port.
+//! - [`Flood`] is a peer publishing QoS 0 messages at a steady rate on its own thread.
 //! - [`Peer`] is an MQTT v5 client (rumqttc) that publishes and subscribes through the
 //!   broker, standing for the rest of the world.
 //! - [`TapNetwork`] builds a private network for `at-host --tap`: a TAP device bridged
@@ -26,6 +27,7 @@
 pub mod at;
 mod binary;
 mod broker;
+mod flood;
 mod modem;
 mod netns;
 mod netns_broker;
@@ -36,7 +38,8 @@ mod text;
 
 pub use binary::at_host;
 pub use broker::Broker;
-pub use modem::{Modem, TIMEOUT};
+pub use flood::Flood;
+pub use modem::{HOST_RECEIVE_BUFFER, Modem, TIMEOUT};
 pub use netns::{TapNetwork, require_tap_support};
 pub use netns_broker::NamespaceBroker;
 pub use peer::{Message, Peer};

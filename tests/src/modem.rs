@@ -14,6 +14,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// How long `at-host` may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The receive buffer (`SO_RCVBUF`) of the host's end of the serial line, set before it
+/// connects. A host reading a UART has a FIFO of some bytes, not the kernel's default
+/// 128 KiB socket buffer: with the simulator's own 2 KiB buffers this keeps a host that
+/// reads slowly (or not at all) pushing back on the modem within a few KiB, as a UART
+/// does. Linux doubles the value for its bookkeeping.
+pub const HOST_RECEIVE_BUFFER: usize = 2048;
+
 /// Who wrote a part of the transcript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {
@@ -66,6 +73,13 @@ impl Modem {
     /// The address the simulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The host's own address on the serial connection (its local end).
+    pub fn host_addr(&self) -> SocketAddr {
+        self.stream
+            .local_addr()
+            .unwrap_or_else(|e| self.fail(&format!("the host's address is unknown: {e}")))
     }
 
     /// The simulator's process.
@@ -213,6 +227,94 @@ impl Modem {
         }
     }
 
+    /// Reads until one of `patterns` has arrived, waiting up to `timeout`, and returns
+    /// the index of the first one found (the one ending earliest) with everything up to
+    /// and including it; bytes after it stay for the next call. On timeout (or when the
+    /// modem closes the line) returns `Err` with what arrived meanwhile, which stays
+    /// unconsumed too, and does not fail the test.
+    pub fn wait_for_any(
+        &mut self,
+        patterns: &[&[u8]],
+        timeout: Duration,
+    ) -> Result<(usize, Vec<u8>), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = patterns
+                .iter()
+                .enumerate()
+                .filter_map(|(index, pattern)| {
+                    find(&self.pending, pattern).map(|at| (at + pattern.len(), index))
+                })
+                .min();
+            if let Some((end, index)) = found {
+                return Ok((index, self.pending.drain(..end).collect()));
+            }
+            if let Err(why) = self.receive(deadline) {
+                return Err(format!(
+                    "{why}; received meanwhile: {}",
+                    escape(&self.pending)
+                ));
+            }
+        }
+    }
+
+    /// Reads for at most `limit`, like a host reading a UART of `bytes_per_second`
+    /// (a token bucket holding a tenth of a second), until `pattern` has arrived; returns
+    /// everything read up to and including it, or `Err` with what arrived on timeout.
+    /// Bytes after the pattern stay for the next call. The host never reads ahead of its
+    /// rate, so what it has not read stays in the line and pushes back on the modem.
+    pub fn read_paced_until(
+        &mut self,
+        pattern: &[u8],
+        bytes_per_second: u32,
+        limit: Duration,
+    ) -> Result<Vec<u8>, Vec<u8>> {
+        let mut bucket = TokenBucket::new(bytes_per_second);
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(at) = find(&self.pending, pattern) {
+                return Ok(self.pending.drain(..at + pattern.len()).collect());
+            }
+            if Instant::now() >= deadline {
+                return Err(std::mem::take(&mut self.pending));
+            }
+            let allowed = bucket.take(deadline);
+            if allowed > 0 && self.receive_at_most(allowed, deadline).is_err() {
+                return Err(std::mem::take(&mut self.pending));
+            }
+        }
+    }
+
+    /// Reads like [`read_paced_until`](Self::read_paced_until) for `duration` and
+    /// returns how many bytes it read; they stay unconsumed for later calls.
+    pub fn read_paced_for(&mut self, bytes_per_second: u32, duration: Duration) -> usize {
+        let mut bucket = TokenBucket::new(bytes_per_second);
+        let deadline = Instant::now() + duration;
+        let before = self.pending.len();
+        while Instant::now() < deadline {
+            let allowed = bucket.take(deadline);
+            if allowed > 0 && self.receive_at_most(allowed, deadline).is_err() {
+                break;
+            }
+        }
+        self.pending.len() - before
+    }
+
+    /// Takes every received byte that no call has consumed yet (they stay in the
+    /// transcript).
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Fails the test with `message`, the transcript and the simulator's log.
+    pub fn fail(&self, message: &str) -> ! {
+        panic!(
+            "{message}\n--- transcript ---\n{}--- at-host standard error ---\n{}",
+            self.transcript(),
+            self.process.log()
+        )
+    }
+
     /// Closes the host's connection and opens a new one (a new power-on of the
     /// simulated board). Unread bytes are dropped; the new `ready` is not read.
     pub fn reconnect(&mut self) {
@@ -244,6 +346,11 @@ impl Modem {
 
     /// Reads what is available before `deadline` into `pending`.
     fn receive(&mut self, deadline: Instant) -> Result<(), String> {
+        self.receive_at_most(1024, deadline)
+    }
+
+    /// Reads at most `limit` bytes of what is available before `deadline` into `pending`.
+    fn receive_at_most(&mut self, limit: usize, deadline: Instant) -> Result<(), String> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err("timed out".into());
@@ -252,7 +359,8 @@ impl Modem {
             .set_read_timeout(Some(left))
             .map_err(|e| format!("cannot set a read timeout: {e}"))?;
         let mut chunk = [0u8; 1024];
-        match self.stream.read(&mut chunk) {
+        let chunk = chunk.get_mut(..limit.clamp(1, 1024)).unwrap_or_default();
+        match self.stream.read(chunk) {
             Ok(0) => Err("the modem closed the connection".into()),
             Ok(n) => {
                 let bytes = chunk.get(..n).unwrap_or_default();
@@ -267,20 +375,73 @@ impl Modem {
             Err(e) => Err(format!("reading from the modem failed: {e}")),
         }
     }
+}
 
-    fn fail(&self, message: &str) -> ! {
-        panic!(
-            "{message}\n--- transcript ---\n{}--- at-host standard error ---\n{}",
-            self.transcript(),
-            self.process.log()
-        )
+/// A token bucket: `rate` bytes per second, holding at most a tenth of a second's worth.
+struct TokenBucket {
+    rate: u32,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate,
+            tokens: 0.0,
+            last: Instant::now(),
+        }
+    }
+
+    /// Waits (not past `deadline`) until at least one byte may be read and returns how
+    /// many, taking them from the bucket.
+    fn take(&mut self, deadline: Instant) -> usize {
+        let rate = f64::from(self.rate);
+        loop {
+            let now = Instant::now();
+            let elapsed = now.duration_since(self.last).as_secs_f64();
+            self.last = now;
+            self.tokens = (self.tokens + elapsed * rate).min(rate / 10.0);
+            if self.tokens >= 1.0 {
+                let whole = self.tokens.floor();
+                self.tokens -= whole;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    reason = "a whole number of at most rate / 10 bytes"
+                )]
+                return whole as usize;
+            }
+            if now >= deadline {
+                return 0;
+            }
+            let wait = Duration::from_secs_f64((1.0 - self.tokens) / rate);
+            std::thread::sleep(wait.min(deadline - now));
+        }
     }
 }
 
-/// Connects the host's end of the serial line.
+/// Connects the host's end of the serial line, with a receive buffer of
+/// [`HOST_RECEIVE_BUFFER`] set before the connection is made (so that the window the
+/// host offers follows it from the start).
 fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr)
-        .unwrap_or_else(|e| panic!("cannot connect to at-host on {addr}: {e}"));
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrStorage, setsockopt, socket, sockopt,
+    };
+    let family = if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    };
+    let socket = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
+        .unwrap_or_else(|e| panic!("cannot open a socket for the host: {e}"));
+    setsockopt(&socket, sockopt::RcvBuf, &HOST_RECEIVE_BUFFER)
+        .unwrap_or_else(|e| panic!("cannot set SO_RCVBUF on the host's socket: {e}"));
+    nix::sys::socket::connect(
+        std::os::fd::AsRawFd::as_raw_fd(&socket),
+        &SockaddrStorage::from(addr),
+    )
+    .unwrap_or_else(|e| panic!("cannot connect to at-host on {addr}: {e}"));
+    let stream = TcpStream::from(socket);
     stream
         .set_nodelay(true)
         .unwrap_or_else(|e| panic!("cannot set TCP_NODELAY: {e}"));

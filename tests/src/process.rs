@@ -93,6 +93,13 @@ impl Process {
         }
     }
 
+    /// Sends `signal` to the process (by its id).
+    pub fn signal(&self, signal: Signal) {
+        let pid = i32::try_from(self.id()).expect("process ids fit in i32");
+        kill(Pid::from_raw(pid), signal)
+            .unwrap_or_else(|e| panic!("cannot send {signal} to {}: {e}", self.name));
+    }
+
     /// The exit status if the process has ended.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
@@ -118,6 +125,13 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // SIGKILL ends a stopped process too; SIGCONT first anyway, so that a process
+        // a test froze with SIGSTOP is never left stopped if the kill fails.
+        if let Ok(pid) = i32::try_from(self.child.id())
+            && self.child.try_wait().ok().flatten().is_none()
+        {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGCONT);
+        }
         // `Child::kill` sends SIGKILL to this child's process id; a no-op once reaped.
         let _ = self.child.kill();
         let _ = self.child.wait();

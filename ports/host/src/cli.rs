@@ -28,13 +28,19 @@ pty:PATH   Open a pseudo-terminal in raw mode and make PATH a symbolic link to i
            link is removed when the simulator exits (Ctrl-C or SIGTERM included).
            Bytes the modem writes while no program has the port open wait in the
            terminal's buffer and are read by the next program that opens it
-           (pyserial discards them when it opens a port).
+           (pyserial discards them when it opens a port). The kernel's terminal
+           buffers hold about 16 KB that a host has not read before the modem
+           blocks; they cannot be made smaller.
 
 tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge.
            One host connection is served at a time; further connections wait
            until it closes. Each accepted connection is a power-on: a fresh modem
            that prints `ready`. The bound address is printed to standard error as
-           `at-host: listening on IP:PORT` (useful with port 0).";
+           `at-host: listening on IP:PORT` (useful with port 0). The socket's
+           buffers are kept small (2 KiB SO_SNDBUF and SO_RCVBUF), so that a host
+           that reads slowly pushes back on the modem as a UART does: about 6.5 KB
+           of output wait in the line when the host's own receive buffer is as
+           small.";
 
 /// The long help of `--script`.
 const SCRIPT_HELP: &str = r"Run the AT lines of FILE against a fresh modem instead of serving a serial line, as if a host typed them, and print the transcript to standard output.
@@ -143,6 +149,20 @@ Without this option no access point is in range. The host's own network (or --ta
 carries the MQTT traffic whether or not the radio has joined."
     )]
     pub wifi: Option<AccessPointSettings>,
+
+    /// Log what the simulator and its libraries do on standard error (debug level; give
+    /// it twice for trace).
+    #[arg(
+        short,
+        long,
+        action = clap::ArgAction::Count,
+        long_help = "Log what the simulator does on standard error, as `at-host: LEVEL \
+target: message` lines: serial connections accepted and closed with their buffer sizes, \
+power-ons, and the records of the library crates (the engine, the MQTT client) when they \
+are built with their `log` feature. Once: debug level; twice (-vv): trace level too. \
+Without it standard error shows only the simulator's usual lines."
+    )]
+    pub verbose: u8,
 }
 
 impl Cli {
@@ -455,6 +475,14 @@ mod tests {
         assert!(tap(&["--tap-gateway", "10.0.1.1"]).is_err());
         let four = ["--tap-dns", "1.1.1.1"].repeat(4);
         assert!(tap(&four).is_err());
+    }
+
+    #[test]
+    fn verbose_counts() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["at-host"], args].concat());
+        assert!(matches!(parse(&[]), Ok(cli) if cli.verbose == 0));
+        assert!(matches!(parse(&["--verbose"]), Ok(cli) if cli.verbose == 1));
+        assert!(matches!(parse(&["-vv"]), Ok(cli) if cli.verbose == 2));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! embassy-net stack on a Linux TAP device.
 
 mod cli;
+mod logger;
 mod modem;
 mod network;
 mod script;
@@ -24,6 +25,7 @@ use crate::tap::Tap;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    logger::init(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -64,6 +66,15 @@ async fn run(cli: &Cli) -> Result<(), String> {
         wifi: cli.wifi.clone(),
     };
     let board = &mut board;
+    log::info!(
+        "at-host {} starting: serial line {}, profile {:?}",
+        env!("CARGO_PKG_VERSION"),
+        cli.script.as_ref().map_or_else(
+            || cli.serial.to_string(),
+            |s| format!("script {}", s.display())
+        ),
+        cli.profile
+    );
     let work = async {
         if let Some(script) = &cli.script {
             return script::run(script, board, cli.result_timeout()).await;
@@ -79,6 +90,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         signal = stop_signal() => {
             // Dropping `work` cleans up (e.g. removes the pseudo-terminal's link).
             eprintln!("at-host: {signal}, stopping");
+            log::info!("stopping on a signal ({signal})");
             Ok(())
         }
     }

@@ -2,15 +2,37 @@
 //!
 //! One host connection is served at a time; each accepted connection powers the modem
 //! on afresh, so it starts with `ready`.
+//!
+//! A UART holds a few bytes in its FIFO; a TCP socket with the kernel's defaults holds
+//! megabytes (the send buffer grows up to `tcp_wmem`'s maximum, 4 MiB on Linux), so a
+//! host that reads slowly would never push back on the modem. The listener's send and
+//! receive buffers are therefore capped at [`SOCKET_BUFFER_BYTES`] before it listens
+//! (accepted connections inherit them, and a size set by the program also stops the
+//! kernel's auto-tuning); each accepted connection is checked and set again. Nothing in
+//! user space buffers the modem's output on the way: the engine writes straight to the
+//! socket.
+
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
 
 use embedded_io_adapters::tokio_1::FromTokio;
-use tokio::net::TcpListener;
+use nix::sys::socket::{getsockopt, setsockopt, sockopt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::modem::{self, Board};
 
+/// `SO_SNDBUF` and `SO_RCVBUF` of the serial connection. Linux doubles the value for its
+/// bookkeeping (and raises a send buffer to its 4608-byte minimum) and counts each
+/// segment's overhead against it. Measured on loopback with a host whose own receive
+/// buffer is as small (tests/tests/serial_backpressure.rs), a host that stops reading
+/// stops the modem after about 6.5 KB (3.8 KB in this send queue, 2.7 KB in the host's
+/// receive queue): half a second of a 115200-baud UART. With 4096 here it was 13 KB,
+/// over a second of it; with the kernel's defaults 2.8 MB.
+pub const SOCKET_BUFFER_BYTES: usize = 2048;
+
 /// Listens on `addr` and serves one host connection after the other, forever.
 pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
-    let listener = TcpListener::bind(addr)
+    let listener = listen(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener
@@ -26,13 +48,71 @@ pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
         if let Err(e) = stream.set_nodelay(true) {
             eprintln!("at-host: cannot disable Nagle for {peer}: {e}");
         }
+        if let Err(e) = cap_buffers(&stream) {
+            eprintln!("at-host: cannot cap the socket buffers for {peer}: {e}");
+        }
         eprintln!("at-host: host connected from {peer}");
+        log::info!(
+            "serial connection from {peer} accepted (send buffer {}, receive buffer {} bytes); power-on",
+            buffer(&stream, sockopt::SndBuf),
+            buffer(&stream, sockopt::RcvBuf)
+        );
         let (read, write) = stream.into_split();
         let mut rx = FromTokio::new(read);
         let mut tx = FromTokio::new(write);
         match modem::serve(&mut rx, &mut tx, board).await {
-            Ok(()) => eprintln!("at-host: host {peer} disconnected"),
-            Err(kind) => eprintln!("at-host: connection with {peer} failed: {kind:?}"),
+            Ok(()) => {
+                eprintln!("at-host: host {peer} disconnected");
+                log::info!("serial connection from {peer} closed by the host");
+            }
+            Err(kind) => {
+                eprintln!("at-host: connection with {peer} failed: {kind:?}");
+                log::info!("serial connection from {peer} failed: {kind:?}");
+            }
         }
     }
+}
+
+/// Binds a listener to the first address `addr` resolves to, with capped buffers.
+async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for candidate in tokio::net::lookup_host(addr).await? {
+        match listen_on(candidate) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no address to listen on")
+    }))
+}
+
+fn listen_on(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std's and tokio's own listeners do: a restarted simulator can bind at once.
+    socket.set_reuseaddr(true)?;
+    let size = u32::try_from(SOCKET_BUFFER_BYTES).unwrap_or(u32::MAX);
+    socket.set_send_buffer_size(size)?;
+    socket.set_recv_buffer_size(size)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// Sets the buffers of an accepted connection (should the kernel not have copied the
+/// listener's).
+fn cap_buffers(stream: &TcpStream) -> nix::Result<()> {
+    setsockopt(stream, sockopt::SndBuf, &SOCKET_BUFFER_BYTES)?;
+    setsockopt(stream, sockopt::RcvBuf, &SOCKET_BUFFER_BYTES)
+}
+
+/// A buffer size of the connection as the kernel reports it, for the log.
+fn buffer<O>(stream: &TcpStream, option: O) -> String
+where
+    O: nix::sys::socket::GetSockOpt<Val = usize>,
+{
+    getsockopt(&stream.as_fd(), option).map_or_else(|e| format!("unknown ({e})"), |n| n.to_string())
 }
