@@ -235,8 +235,7 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout> {
         self.port.write(PROMPT).await;
         self.port.flush().await;
-        // Saturating: a timeout of `Duration::MAX` means never, not a panic.
-        let deadline = Instant::now().saturating_add(self.state.config.raw_data_timeout);
+        let deadline = crate::deadline_after(self.state.config.raw_data_timeout);
         let mut filled = 0;
         let mut first = true;
         while filled < dest.len() {

@@ -49,6 +49,7 @@ mod engine;
 mod error;
 pub mod line;
 mod profile;
+mod time;
 mod urc;
 
 pub use args::{ArgError, ArgErrorKind, Args, escape_into, unescape_in_place};
@@ -59,4 +60,5 @@ pub use context::{Context, LineBuf, RawDataTimeout};
 pub use engine::{Config, Engine, Settings, Stop};
 pub use error::ErrorCode;
 pub use profile::Profile;
+pub use time::deadline_after;
 pub use urc::{RECORD_OVERHEAD, RecordTooLarge, UrcQueue};
