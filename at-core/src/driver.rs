@@ -13,14 +13,12 @@ use embassy_time::{Instant, Timer, with_deadline};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
-use crate::engine::{EchoBuf, Input, State};
+use crate::engine::{Inbox, Input, READ_CHUNK, State};
+use crate::line::MAX_LINE_CONTENT;
 use crate::{
     Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop,
     parse_line,
 };
-
-/// Bytes read from the UART at a time.
-pub(crate) const READ_CHUNK: usize = 64;
 
 /// The boot line.
 pub const READY: &[u8] = b"\r\nready\r\n";
@@ -33,25 +31,19 @@ pub const BUSY: &[u8] = b"busy p...\r\n";
 /// The raw data prompt.
 pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
 
-/// The UART halves plus input not yet consumed and the first I/O error seen.
+/// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus the
+/// first I/O error seen.
 struct Port<'p, R, W> {
     rx: &'p mut R,
     tx: &'p mut W,
-    input: [u8; READ_CHUNK],
-    start: usize,
-    end: usize,
-    echo: EchoBuf,
+    inbox: &'p mut Inbox,
     error: Option<ErrorKind>,
     eof: bool,
-    /// When bytes last arrived: the partial-line timeout counts from here.
-    last_input: Instant,
 }
 
 impl<R: Read, W: Write> Port<'_, R, W> {
     fn next_byte(&mut self) -> Option<u8> {
-        let byte = *self.input.get(self.start..self.end)?.first()?;
-        self.start += 1;
-        Some(byte)
+        self.inbox.next_byte()
     }
 
     fn closed(&self) -> bool {
@@ -63,12 +55,12 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         if self.closed() {
             return pending().await;
         }
-        match self.rx.read(&mut self.input).await {
+        match self.rx.read(&mut self.inbox.chunk).await {
             Ok(0) => self.eof = true,
             Ok(n) => {
-                self.start = 0;
-                self.end = n;
-                self.last_input = Instant::now();
+                self.inbox.start = 0;
+                self.inbox.end = n;
+                self.inbox.last_input = Instant::now();
             }
             Err(e) => self.error = Some(embedded_io_async::Error::kind(&e)),
         }
@@ -84,7 +76,7 @@ impl<R: Read, W: Write> Port<'_, R, W> {
     }
 
     async fn flush(&mut self) {
-        let echo = core::mem::take(&mut self.echo);
+        let echo = core::mem::take(&mut self.inbox.echo);
         self.write(&echo).await;
         if self.error.is_none()
             && let Err(e) = self.tx.flush().await
@@ -133,7 +125,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
     /// Consumes buffered input while a command runs: lines get `busy p...`.
     async fn serve_busy_input(&mut self) {
         while let Some(byte) = self.port.next_byte() {
-            if self.state.feed(byte, &mut self.port.echo).is_some() {
+            if self.state.feed(byte, &mut self.port.inbox.echo).is_some() {
                 self.state.assembler.clear();
                 self.port.flush().await;
                 if self.state.settings.syslog {
@@ -161,6 +153,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         let deadline = self.state.assembler.has_partial().then(|| {
             // Saturating: a timeout of `Duration::MAX` means never, not a panic.
             self.port
+                .inbox
                 .last_input
                 .saturating_add(self.state.config.partial_line_timeout)
         });
@@ -277,29 +270,31 @@ impl<const URC: usize> Engine<'_, URC> {
         tx: &mut W,
         commands: &mut S,
     ) -> Result<Stop, ErrorKind> {
+        let Engine {
+            state,
+            booted,
+            command,
+            inbox,
+        } = self;
         let mut port = Port {
             rx,
             tx,
-            input: [0; READ_CHUNK],
-            start: 0,
-            end: 0,
-            echo: EchoBuf::new(),
+            inbox,
             error: None,
             eof: false,
-            last_input: Instant::now(),
         };
-        if !self.booted {
-            self.booted = true;
+        if !*booted {
+            *booted = true;
             port.write(READY).await;
             port.flush().await;
         }
         loop {
             while let Some(byte) = port.next_byte() {
-                let Some(input) = self.state.feed(byte, &mut port.echo) else {
+                let Some(input) = state.feed(byte, &mut port.inbox.echo) else {
                     continue;
                 };
                 port.flush().await;
-                let stop = self.complete_line(input, &mut port, commands).await;
+                let stop = complete_line(input, state, command, &mut port, commands).await;
                 port.flush().await;
                 if let Some(error) = port.error {
                     return Err(error);
@@ -319,7 +314,7 @@ impl<const URC: usize> Engine<'_, URC> {
                 return Ok(Stop::EndOfInput);
             }
             let mut session = Session {
-                state: &mut self.state,
+                state,
                 port: &mut port,
                 wrote: false,
             };
@@ -328,43 +323,44 @@ impl<const URC: usize> Engine<'_, URC> {
             session.on_wake(wake).await;
         }
     }
-
-    async fn complete_line<R: Read, W: Write, S: CommandSet>(
-        &mut self,
-        input: Input,
-        port: &mut Port<'_, R, W>,
-        commands: &mut S,
-    ) -> Option<Stop> {
-        let len = self.state.assembler.line().len();
-        if let (Some(dest), Input::Line) = (self.command.get_mut(..len), input) {
-            dest.copy_from_slice(self.state.assembler.line());
-        }
-        self.state.assembler.clear();
-        let mut session = Session {
-            state: &mut self.state,
-            port,
-            wrote: false,
-        };
-        let result = match input {
-            Input::Overflow => Err(ErrorCode::LINE_TOO_LONG),
-            Input::Line => {
-                let line = self.command.get_mut(..len).unwrap_or_default();
-                dispatch(line, &mut session, commands).await
-            }
-        };
-        match result {
-            Ok(BasicReply::Outcome(Outcome::Ok)) => session.port.write(crate::driver::OK).await,
-            Ok(BasicReply::Outcome(Outcome::Done)) => {}
-            Ok(BasicReply::Restart) => {
-                session.port.write(OK).await;
-                return Some(Stop::Restart);
-            }
-            Err(code) => session.write_error(code).await,
-        }
-        None
-    }
 }
 
+/// Runs a completed line (or answers an overlong one).
+async fn complete_line<R: Read, W: Write, S: CommandSet, const URC: usize>(
+    input: Input,
+    state: &mut State<'_, URC>,
+    command: &mut [u8; MAX_LINE_CONTENT],
+    port: &mut Port<'_, R, W>,
+    commands: &mut S,
+) -> Option<Stop> {
+    let len = state.assembler.line().len();
+    if let (Some(dest), Input::Line) = (command.get_mut(..len), input) {
+        dest.copy_from_slice(state.assembler.line());
+    }
+    state.assembler.clear();
+    let mut session = Session {
+        state,
+        port,
+        wrote: false,
+    };
+    let result = match input {
+        Input::Overflow => Err(ErrorCode::LINE_TOO_LONG),
+        Input::Line => {
+            let line = command.get_mut(..len).unwrap_or_default();
+            dispatch(line, &mut session, commands).await
+        }
+    };
+    match result {
+        Ok(BasicReply::Outcome(Outcome::Ok)) => session.port.write(OK).await,
+        Ok(BasicReply::Outcome(Outcome::Done)) => {}
+        Ok(BasicReply::Restart) => {
+            session.port.write(OK).await;
+            return Some(Stop::Restart);
+        }
+        Err(code) => session.write_error(code).await,
+    }
+    None
+}
 /// Parses `line`, finds its command and runs it.
 async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     line: &mut [u8],

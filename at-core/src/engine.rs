@@ -1,7 +1,7 @@
 //! The engine: configuration, session settings, and the byte-level state machine shared
 //! by the drivers. It does no I/O; [`crate::driver`] runs it over a UART.
 
-use embassy_time::Duration;
+use embassy_time::{Duration, Instant};
 
 use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step};
 use crate::{Profile, UrcQueue};
@@ -78,8 +78,42 @@ pub(crate) enum Input {
     Overflow,
 }
 
+/// Bytes read from the UART at a time.
+pub(crate) const READ_CHUNK: usize = 64;
+
 /// Echo bytes waiting to be written: at most two per input byte of one read.
-pub(crate) type EchoBuf = heapless::Vec<u8, { 2 * crate::driver::READ_CHUNK }>;
+pub(crate) type EchoBuf = heapless::Vec<u8, { 2 * READ_CHUNK }>;
+
+/// UART input read but not yet consumed, and its echo not yet written. The engine keeps
+/// it, so a port that calls [`Engine::run`] again after it returned loses no input.
+pub(crate) struct Inbox {
+    /// The last chunk read; `chunk[start..end]` is still to be consumed.
+    pub(crate) chunk: [u8; READ_CHUNK],
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) echo: EchoBuf,
+    /// When bytes last arrived: the partial-line timeout counts from here.
+    pub(crate) last_input: Instant,
+}
+
+impl Inbox {
+    const fn new() -> Self {
+        Self {
+            chunk: [0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            echo: EchoBuf::new(),
+            last_input: Instant::from_ticks(0),
+        }
+    }
+
+    /// Takes the next unconsumed byte.
+    pub(crate) fn next_byte(&mut self) -> Option<u8> {
+        let byte = *self.chunk.get(self.start..self.end)?.first()?;
+        self.start += 1;
+        Some(byte)
+    }
+}
 
 /// The state the drivers share while a command runs.
 pub(crate) struct State<'q, const URC: usize> {
@@ -124,6 +158,7 @@ pub struct Engine<'q, const URC: usize> {
     /// Whether `ready` was written since creation or the last [`reset`](Self::reset).
     pub(crate) booted: bool,
     pub(crate) command: [u8; MAX_LINE_CONTENT],
+    pub(crate) inbox: Inbox,
 }
 
 impl<'q, const URC: usize> Engine<'q, URC> {
@@ -138,6 +173,7 @@ impl<'q, const URC: usize> Engine<'q, URC> {
             },
             command: [0; MAX_LINE_CONTENT],
             booted: false,
+            inbox: Inbox::new(),
         }
     }
 
@@ -151,11 +187,12 @@ impl<'q, const URC: usize> Engine<'q, URC> {
         self.state.settings
     }
 
-    /// Back to power-on state: echo on, syslog off, no partial line, and `ready` is
-    /// written again by the next [`run`](Self::run).
+    /// Back to power-on state: echo on, syslog off, no partial line, no buffered input,
+    /// and `ready` is written again by the next [`run`](Self::run).
     pub fn reset(&mut self) {
         self.booted = false;
         self.state.settings = Settings::default();
         self.state.assembler = LineAssembler::new();
+        self.inbox = Inbox::new();
     }
 }

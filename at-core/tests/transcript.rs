@@ -1572,6 +1572,38 @@ fn read_error_while_a_command_waits_lets_it_finish() {
     assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n"]));
 }
 
+#[test]
+fn input_read_with_the_line_that_ended_run_is_kept_for_the_next_run() {
+    // One read brings three lines; a write error ends `run` while the first is answered.
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx {
+        fail_after: Some(READY.len() + b"AT\r\n".len() + 2),
+        ..MockTx::default()
+    };
+    let mut rx = MockRx::bytes(b"AT\r\nATE0\r\nAT\r\n");
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut ()));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    // The port runs again on a fresh UART: the two lines already read still run.
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, &cat(&[b"ATE0\r\n", OK, OK]));
+}
+
+#[test]
+fn restart_forgets_input_read_with_the_rst_line() {
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b"AT+RST\r\nAT\r\n"), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::Restart));
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, READY);
+}
+
 // ---------------------------------------------------------------------------------------
 // The blocking driver
 // ---------------------------------------------------------------------------------------
