@@ -31,14 +31,30 @@ pub const BUSY: &[u8] = b"busy p...\r\n";
 /// The raw data prompt.
 pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
 
-/// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus the
-/// first I/O error seen.
+/// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus what
+/// went wrong with them.
 struct Port<'p, R, W> {
     rx: &'p mut R,
     tx: &'p mut W,
     inbox: &'p mut Inbox,
-    error: Option<ErrorKind>,
+    /// The first error that ends `run`: the line is gone, or a write failed.
+    ended: Option<ErrorKind>,
+    /// A write failed: nothing more is written.
+    tx_failed: bool,
+    /// A receive error that only damaged input, not yet handled.
+    fault: Option<ErrorKind>,
     eof: bool,
+}
+
+/// Whether a read error means the line is gone (rather than a damaged byte).
+fn line_gone(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::BrokenPipe
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::NotConnected
+    )
 }
 
 impl<R: Read, W: Write> Port<'_, R, W> {
@@ -47,7 +63,7 @@ impl<R: Read, W: Write> Port<'_, R, W> {
     }
 
     fn closed(&self) -> bool {
-        self.eof || self.error.is_some()
+        self.eof || self.ended.is_some()
     }
 
     /// Reads more input; cancel-safe.
@@ -62,26 +78,45 @@ impl<R: Read, W: Write> Port<'_, R, W> {
                 self.inbox.end = n;
                 self.inbox.last_input = Instant::now();
             }
-            Err(e) => self.error = Some(embedded_io_async::Error::kind(&e)),
+            Err(e) => {
+                let kind = embedded_io_async::Error::kind(&e);
+                if line_gone(kind) {
+                    self.ended.get_or_insert(kind);
+                } else {
+                    self.fault = Some(kind);
+                }
+            }
         }
     }
 
-    async fn write(&mut self, bytes: &[u8]) {
-        if self.error.is_some() || bytes.is_empty() {
-            return;
+    fn write_failed(&mut self, kind: ErrorKind) {
+        self.tx_failed = true;
+        self.ended.get_or_insert(kind);
+    }
+
+    /// Writes all of `bytes`; returns whether they were written.
+    async fn write(&mut self, bytes: &[u8]) -> bool {
+        if self.tx_failed {
+            return false;
         }
-        if let Err(e) = self.tx.write_all(bytes).await {
-            self.error = Some(embedded_io_async::Error::kind(&e));
+        if bytes.is_empty() {
+            return true;
+        }
+        match self.tx.write_all(bytes).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.write_failed(embedded_io_async::Error::kind(&e));
+                false
+            }
         }
     }
 
     async fn flush(&mut self) {
         let echo = core::mem::take(&mut self.inbox.echo);
-        self.write(&echo).await;
-        if self.error.is_none()
+        if self.write(&echo).await
             && let Err(e) = self.tx.flush().await
         {
-            self.error = Some(embedded_io_async::Error::kind(&e));
+            self.write_failed(embedded_io_async::Error::kind(&e));
         }
     }
 }
@@ -116,7 +151,10 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
             if n == 0 {
                 break;
             }
-            self.port.write(chunk.get(..n).unwrap_or_default()).await;
+            if !self.port.write(chunk.get(..n).unwrap_or_default()).await {
+                // Not delivered: it stays queued for the next run.
+                return;
+            }
             offset += n;
         }
         urcs.pop();
@@ -137,20 +175,33 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         self.port.flush().await;
     }
 
-    /// Does what a wake-up asks: input is consumed by the caller's next pass, a URC is
-    /// written, a stale partial line is dropped.
+    /// Does what a wake-up asks: input is consumed by the caller's next pass (a receive
+    /// error is counted and discards the partial line), a URC is written, a stale
+    /// partial line is dropped.
     async fn on_wake(&mut self, wake: Wake) {
         match wake {
-            Wake::Input => {}
+            Wake::Input => {
+                self.take_fault();
+            }
             Wake::Urc => self.write_urc().await,
-            Wake::PartialTimeout => self.state.assembler.clear(),
+            Wake::PartialTimeout => self.state.clear_partial(),
         }
+    }
+
+    /// Handles a receive error the last read reported, if any; returns whether there was
+    /// one.
+    fn take_fault(&mut self) -> bool {
+        if self.port.fault.take().is_none() {
+            return false;
+        }
+        self.state.rx_fault();
+        true
     }
 
     /// Waits for input, a URC (when allowed) or the partial-line timeout, which runs from
     /// the last received byte (writing a URC does not restart it).
     async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
-        let deadline = self.state.assembler.has_partial().then(|| {
+        let deadline = self.state.has_partial().then(|| {
             // Saturating: a timeout of `Duration::MAX` means never, not a panic.
             self.port
                 .inbox
@@ -196,7 +247,7 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
 
     async fn write(&mut self, bytes: &[u8]) {
         self.wrote = true;
-        self.port.write(bytes).await;
+        let _ = self.port.write(bytes).await;
     }
 
     async fn wait<F: Future>(&mut self, future: F) -> F::Output {
@@ -250,6 +301,10 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
             if self.port.closed() || with_deadline(deadline, self.port.fill()).await.is_err() {
                 return Err(RawDataTimeout);
             }
+            if self.take_fault() {
+                // Bytes were damaged or lost: the data cannot be trusted.
+                return Err(RawDataTimeout);
+            }
         }
         // The prompt exchange is complete: what follows is a new part of the response.
         self.wrote = false;
@@ -280,7 +335,9 @@ impl<const URC: usize> Engine<'_, URC> {
             rx,
             tx,
             inbox,
-            error: None,
+            ended: None,
+            tx_failed: false,
+            fault: None,
             eof: false,
         };
         if !*booted {
@@ -296,7 +353,7 @@ impl<const URC: usize> Engine<'_, URC> {
                 port.flush().await;
                 let stop = complete_line(input, state, command, &mut port, commands).await;
                 port.flush().await;
-                if let Some(error) = port.error {
+                if let Some(error) = port.ended {
                     return Err(error);
                 }
                 if let Some(stop) = stop {
@@ -307,7 +364,7 @@ impl<const URC: usize> Engine<'_, URC> {
                 }
             }
             port.flush().await;
-            if let Some(error) = port.error {
+            if let Some(error) = port.ended {
                 return Err(error);
             }
             if port.eof {
@@ -351,7 +408,9 @@ async fn complete_line<R: Read, W: Write, S: CommandSet, const URC: usize>(
         }
     };
     match result {
-        Ok(BasicReply::Outcome(Outcome::Ok)) => session.port.write(OK).await,
+        Ok(BasicReply::Outcome(Outcome::Ok)) => {
+            session.port.write(OK).await;
+        }
         Ok(BasicReply::Outcome(Outcome::Done)) => {}
         Ok(BasicReply::Restart) => {
             session.port.write(OK).await;

@@ -121,11 +121,24 @@ pub(crate) struct State<'q, const URC: usize> {
     pub(crate) settings: Settings,
     pub(crate) assembler: LineAssembler,
     pub(crate) urcs: &'q UrcQueue<URC>,
+    /// The rest of a line damaged by a receive error is dropped up to its terminator.
+    pub(crate) discarding: bool,
+    /// Receive errors (framing, parity, overrun, ...) seen so far, saturating.
+    pub(crate) rx_errors: u32,
 }
 
 impl<const URC: usize> State<'_, URC> {
     /// Feeds one command-line byte, queueing its echo.
     pub(crate) fn feed(&mut self, byte: u8, echo: &mut EchoBuf) -> Option<Input> {
+        if self.discarding {
+            if byte == b'\r' || byte == b'\n' {
+                // The assembler is empty: this ends an empty line, which keeps CR LF
+                // pairing right and echoes nothing.
+                self.discarding = false;
+                let _ = self.assembler.push(byte);
+            }
+            return None;
+        }
         let step = self.assembler.push(byte);
         let echo_on = self.settings.echo;
         let echoed: &[u8] = match step {
@@ -144,10 +157,31 @@ impl<const URC: usize> State<'_, URC> {
         }
     }
 
+    /// Whether a line is partly received (or being discarded after a receive error).
+    pub(crate) fn has_partial(&self) -> bool {
+        self.assembler.has_partial() || self.discarding
+    }
+
+    /// Forgets the partial line, if any.
+    pub(crate) fn clear_partial(&mut self) {
+        self.assembler.clear();
+        self.discarding = false;
+    }
+
+    /// A receive error (not one that means the line is gone): counts it, and discards
+    /// the partial line, if any, up to its terminator without echoing more of it.
+    pub(crate) fn rx_fault(&mut self) {
+        self.rx_errors = self.rx_errors.saturating_add(1);
+        if self.assembler.has_partial() {
+            self.assembler.clear();
+            self.discarding = true;
+        }
+    }
+
     /// Whether a URC may be written now as far as line input is concerned: not while an
     /// echoed line is partly received.
     pub(crate) fn urc_allowed(&self) -> bool {
-        !(self.settings.echo && self.assembler.has_partial())
+        !(self.settings.echo && self.has_partial())
     }
 }
 
@@ -170,6 +204,8 @@ impl<'q, const URC: usize> Engine<'q, URC> {
                 settings: Settings::default(),
                 assembler: LineAssembler::new(),
                 urcs,
+                discarding: false,
+                rx_errors: 0,
             },
             command: [0; MAX_LINE_CONTENT],
             booted: false,
@@ -180,6 +216,12 @@ impl<'q, const URC: usize> Engine<'q, URC> {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.state.config
+    }
+
+    /// How many UART receive errors (framing, parity, overrun, ...) `run` has survived
+    /// since creation, saturating at `u32::MAX`. Each one discarded the partial line.
+    pub fn rx_errors(&self) -> u32 {
+        self.state.rx_errors
     }
 
     /// The current echo and syslog settings.
@@ -193,6 +235,7 @@ impl<'q, const URC: usize> Engine<'q, URC> {
         self.booted = false;
         self.state.settings = Settings::default();
         self.state.assembler = LineAssembler::new();
+        self.state.discarding = false;
         self.inbox = Inbox::new();
     }
 }

@@ -66,6 +66,18 @@ impl Bench {
         chunks: Vec<usize>,
         producer: impl Future<Output = ()>,
     ) -> (Result<Stop, ErrorKind>, Vec<u8>) {
+        let (stop, out, _) = self.run_counting(config, items, chunks, producer);
+        (stop, out)
+    }
+
+    /// [`run`](Self::run), also returning the engine's receive-error count.
+    fn run_counting<'s>(
+        &'s self,
+        config: Config,
+        items: Vec<Item<'s>>,
+        chunks: Vec<usize>,
+        producer: impl Future<Output = ()>,
+    ) -> (Result<Stop, ErrorKind>, Vec<u8>, u32) {
         let gates = Gates {
             started: &self.started,
             release: &self.release,
@@ -76,7 +88,7 @@ impl Bench {
         let mut rx = MockRx::new(items).chunked(chunks);
         let mut tx = MockTx::new();
         let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut set), producer));
-        (stop, tx.out)
+        (stop, tx.out, engine.rx_errors())
     }
 
     async fn push(&self, record: &[u8]) {
@@ -1536,11 +1548,18 @@ fn urc_push_waits_for_room_and_nothing_is_dropped() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn read_error_stops_the_engine_with_its_kind() {
-    let rx = MockRx::new(vec![data(b"AT\r\n"), Item::Fail(ErrorKind::Other)]);
-    let (stop, out) = run_with(config(), rx);
-    assert_eq!(stop, Err(ErrorKind::Other));
-    assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK]));
+fn read_error_that_means_the_line_is_gone_stops_the_engine_with_its_kind() {
+    for kind in [
+        ErrorKind::BrokenPipe,
+        ErrorKind::ConnectionReset,
+        ErrorKind::ConnectionAborted,
+        ErrorKind::NotConnected,
+    ] {
+        let rx = MockRx::new(vec![data(b"AT\r\n"), Item::Fail(kind), data(b"AT\r\n")]);
+        let (stop, out) = run_with(config(), rx);
+        assert_eq!(stop, Err(kind));
+        assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK]));
+    }
 }
 
 #[test]
@@ -1558,18 +1577,128 @@ fn write_error_stops_the_engine_with_its_kind() {
 }
 
 #[test]
-fn read_error_while_a_command_waits_lets_it_finish() {
+fn line_gone_while_a_command_waits_still_writes_its_result() {
     let bench = Bench::new();
-    let items = vec![data(b"AT+WAIT\r\n"), Item::Fail(ErrorKind::TimedOut)];
+    let items = vec![data(b"AT+WAIT\r\n"), Item::Fail(ErrorKind::BrokenPipe)];
     let producer = async {
         bench.started.wait().await;
         yields(20).await;
         bench.release.signal(());
     };
     let (stop, out) = bench.run(config(), items, Vec::new(), producer);
-    assert_eq!(stop, Err(ErrorKind::TimedOut));
-    // Output stops at the first UART error.
-    assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n"]));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    // Receiving is over, but the transmitter still works.
+    assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n", OK]));
+}
+
+#[test]
+fn receive_error_while_a_command_waits_keeps_its_result_and_the_next_line_works() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+WAIT\r\n"),
+            Item::Fail(ErrorKind::InvalidData),
+            Item::Release(&bench.release),
+            data(b"AT\r\n"),
+        ];
+        let (stop, out, rx_errors) = bench.run_counting(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n", OK, b"AT\r\n", OK]));
+        assert_eq!(rx_errors, 1);
+    }
+}
+
+#[test]
+fn receive_error_inside_a_partial_line_discards_that_line_only() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+GM"),
+            Item::Fail(ErrorKind::Other),
+            data(b"R\r\nAT\r\n"),
+        ];
+        let (stop, out, rx_errors) = bench.run_counting(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        // Nothing more of the damaged line is echoed or run.
+        assert_bytes(&out, &cat(&[READY, b"AT+GM", b"AT\r\n", OK]));
+        assert_eq!(rx_errors, 1);
+    }
+}
+
+#[test]
+fn receive_error_discards_a_partial_line_with_echo_off_and_keeps_cr_lf_pairs() {
+    let bench = Bench::new();
+    let items = vec![
+        data(b"ATE0\r\nAT+FAIL=1"),
+        Item::Fail(ErrorKind::Other),
+        // The LF of this CR LF is swallowed, not an empty line or raw data start.
+        data(b"2\r\nAT+RAW=1\r\nx"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, vec![1], async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[READY, b"ATE0\r\n", OK, PROMPT, b"+RAW:1,x\r\n"]),
+    );
+    assert_eq!(rx_errors, 1);
+}
+
+#[test]
+fn receive_errors_are_counted_and_between_lines_lose_nothing() {
+    let bench = Bench::new();
+    let items = vec![
+        Item::Fail(ErrorKind::Other),
+        data(b"AT\r\n"),
+        Item::Fail(ErrorKind::InvalidData),
+        Item::Fail(ErrorKind::TimedOut),
+        data(b"AT\r\n"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, Vec::new(), async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK, b"AT\r\n", OK]));
+    assert_eq!(rx_errors, 3);
+}
+
+#[test]
+fn receive_error_inside_raw_data_fails_it() {
+    let bench = Bench::new();
+    let items = vec![
+        data(b"AT+RAW=4\r\nab"),
+        Item::Fail(ErrorKind::Other),
+        data(b"AT\r\n"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, Vec::new(), async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+RAW=4\r\n",
+            PROMPT,
+            b"+RAW:FAIL\r\n",
+            b"AT\r\n",
+            OK,
+        ]),
+    );
+    assert_eq!(rx_errors, 1);
+}
+
+#[test]
+fn urc_whose_write_fails_stays_queued() {
+    let urcs = UrcQueue::<64>::new();
+    assert_eq!(urcs.try_push(&[URC]), Ok(true));
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx {
+        fail_after: Some(READY.len() + 3),
+        ..MockTx::default()
+    };
+    let stop = block_on(engine.run(&mut MockRx::new(Vec::new()), &mut tx, &mut ()));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    assert_eq!(urcs.len(), 1);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::new(Vec::new()), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, URC);
 }
 
 #[test]
