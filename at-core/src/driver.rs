@@ -71,7 +71,9 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         if self.closed() {
             return pending().await;
         }
-        match self.rx.read(&mut self.inbox.chunk).await {
+        let read = self.rx.read(&mut self.inbox.chunk).await;
+        self.inbox.urc_turn = true;
+        match read {
             Ok(0) => self.eof = true,
             Ok(n) => {
                 self.inbox.start = 0;
@@ -158,6 +160,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
             offset += n;
         }
         urcs.pop();
+        self.port.inbox.urc_turn = false;
     }
 
     /// Consumes buffered input while a command runs: lines get `busy p...`.
@@ -200,6 +203,10 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
 
     /// Waits for input, a URC (when allowed) or the partial-line timeout, which runs from
     /// the last received byte (writing a URC does not restart it).
+    ///
+    /// Fair (SPEC.md section 5): while URCs wait, one URC and one look at the input
+    /// (without waiting) take turns, so neither a URC flood nor continuous input starves
+    /// the other.
     async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
         let deadline = self.state.has_partial().then(|| {
             // Saturating: a timeout of `Duration::MAX` means never, not a panic.
@@ -209,8 +216,15 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
                 .saturating_add(self.state.config.partial_line_timeout)
         });
         let urcs = self.state.urcs;
-        // A waiting URC goes first, so that continuous input cannot starve it.
         if allow_urc && !urcs.is_empty() {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Wake::PartialTimeout;
+            }
+            if !self.port.inbox.urc_turn
+                && let Either::First(()) = select(self.port.fill(), ready(())).await
+            {
+                return Wake::Input;
+            }
             return Wake::Urc;
         }
         let urc = async {

@@ -94,6 +94,9 @@ pub(crate) struct Inbox {
     pub(crate) echo: EchoBuf,
     /// When bytes last arrived: the partial-line timeout counts from here.
     pub(crate) last_input: Instant,
+    /// Whether a waiting URC goes before the next look at the input: set by every
+    /// completed read, cleared by every URC written (SPEC.md section 5, fairness).
+    pub(crate) urc_turn: bool,
 }
 
 impl Inbox {
@@ -104,6 +107,7 @@ impl Inbox {
             end: 0,
             echo: EchoBuf::new(),
             last_input: Instant::from_ticks(0),
+            urc_turn: true,
         }
     }
 

@@ -1201,16 +1201,151 @@ fn urc_is_written_when_idle() {
 }
 
 #[test]
-fn queued_urc_goes_before_input_that_is_already_waiting() {
-    // Continuous input must not starve URCs: a queued URC is written at the next line
-    // boundary even when more input could be read at once.
+fn queued_urcs_and_waiting_input_take_turns() {
+    // Neither side starves the other: one URC, then the input read meanwhile (both lines
+    // came in one read), then the next URC.
     let urcs = UrcQueue::<64>::new();
     assert_eq!(urcs.try_push(&[URC]), Ok(true));
+    assert_eq!(urcs.try_push(&[b"+URC:2\r\n"]), Ok(true));
     let mut engine = Engine::new(config(), &urcs);
     let mut tx = MockTx::new();
     let stop = block_on(engine.run(&mut MockRx::bytes(b"AT\r\nAT\r\n"), &mut tx, &mut ()));
     assert_eq!(stop, Ok(Stop::EndOfInput));
-    assert_bytes(&tx.out, &cat(&[READY, URC, b"AT\r\n", OK, b"AT\r\n", OK]));
+    assert_bytes(
+        &tx.out,
+        &cat(&[READY, URC, b"AT\r\n", OK, b"AT\r\n", OK, b"+URC:2\r\n"]),
+    );
+}
+
+/// How many times `needle` occurs in `hay`.
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
+}
+
+#[test]
+fn command_is_answered_long_before_a_thousand_queued_urcs_drain() {
+    for chunks in modes() {
+        let urcs = UrcQueue::<16384>::new();
+        for _ in 0..1000 {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+        }
+        let end = Gate::new();
+        let mut engine = Engine::new(config(), &urcs);
+        let mut rx = MockRx::new(vec![data(b"AT\r\n"), Item::Wait(&end)]).chunked(chunks);
+        let mut tx = MockTx::new();
+        let producer = async {
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut ()), producer));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        let before = count(tx.out.get(..find(&tx.out, OK)).expect("in range"), URC);
+        assert!(before <= 2, "{before} URCs before the OK");
+        assert_bytes(
+            &tx.out,
+            &cat(&[
+                READY,
+                &URC.repeat(before),
+                b"AT\r\n",
+                OK,
+                &URC.repeat(1000 - before),
+            ]),
+        );
+    }
+}
+
+#[test]
+fn command_typed_while_urcs_keep_arriving_is_executed() {
+    // The producer refills the queue while each URC is being sent, so the queue is
+    // never empty until the command line has been read (or 5,000 URCs were sent).
+    for echo_off in [false, true] {
+        let urcs = UrcQueue::<128>::new();
+        let (typed, end) = (Gate::new(), Gate::new());
+        let mut engine = Engine::new(config(), &urcs);
+        let mut items = Vec::new();
+        if echo_off {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+            items.push(data(b"ATE0\r\n"));
+        }
+        items.extend([
+            Item::Release(&typed),
+            data(b"AT+ECHO=x\r\n"),
+            Item::Release(&typed),
+            Item::Wait(&end),
+        ]);
+        let mut rx = MockRx::new(items).bytewise();
+        let mut tx = MockTx {
+            slow: true,
+            ..MockTx::default()
+        };
+        let producer = async {
+            typed.wait().await;
+            let mut sent = 0;
+            while !typed.signaled() && sent < 5000 {
+                urcs.push(&[URC]).await.expect("fits");
+                sent += 1;
+            }
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(
+            engine.run(&mut rx, &mut tx, &mut TestSet::new()),
+            producer,
+        ));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        let answer = find(&tx.out, b"+ECHO:SET,[x]\r\n");
+        let before = count(tx.out.get(..answer).expect("in range"), URC);
+        let total = count(&tx.out, URC);
+        assert!(
+            before <= 16,
+            "echo off {echo_off}: {before} URCs before the answer"
+        );
+        assert!(total < 100, "echo off {echo_off}: {total} URCs in all");
+        if !echo_off {
+            // With echo on the typed line itself stays whole.
+            assert!(count(&tx.out, b"AT+ECHO=x\r\n+ECHO:SET,[x]\r\n") == 1);
+        }
+    }
+}
+
+#[test]
+fn urc_flood_never_breaks_a_partly_received_echoed_line() {
+    for chunks in modes() {
+        let urcs = UrcQueue::<16384>::new();
+        for _ in 0..1000 {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+        }
+        let end = Gate::new();
+        let mut engine = Engine::new(config(), &urcs);
+        let mut rx = MockRx::new(vec![data(b"AT+GMR\r\n"), Item::Wait(&end)]).chunked(chunks);
+        let mut tx = MockTx::new();
+        let producer = async {
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut ()), producer));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        // One URC before the first byte arrives; then the line, its whole response, and
+        // the rest of the queue.
+        assert_bytes(
+            &tx.out,
+            &cat(&[
+                READY,
+                URC,
+                b"AT+GMR\r\n",
+                &support_gmr(),
+                OK,
+                &URC.repeat(999),
+            ]),
+        );
+    }
 }
 
 #[test]

@@ -183,6 +183,9 @@ pub struct MockTx {
     pub fail_after: Option<usize>,
     /// The number of flushes.
     pub flushes: usize,
+    /// Make every write wait for one turn of the executor first, like a UART that takes
+    /// time to send (other joined futures, e.g. a URC producer, run meanwhile).
+    pub slow: bool,
 }
 
 impl MockTx {
@@ -198,6 +201,9 @@ impl embedded_io_async::ErrorType for MockTx {
 
 impl embedded_io_async::Write for MockTx {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        if self.slow {
+            yield_now().await;
+        }
         let room = match self.fail_after {
             Some(limit) => limit.saturating_sub(self.out.len()),
             None => usize::MAX,
