@@ -33,6 +33,14 @@ pub trait Context {
     /// `busy p...`, and URCs may be written as long as this command has written nothing.
     async fn wait<F: Future>(&mut self, future: F) -> F::Output;
 
+    /// Writes the URCs that were queued before this call (not those queued meanwhile, so
+    /// it is bounded), provided this command has written nothing yet (or only a completed
+    /// raw-data prompt exchange) and a URC may be written now; otherwise does nothing.
+    ///
+    /// For a URC that belongs before the result, e.g. one a background task queued
+    /// while this command waited for it.
+    async fn flush_urcs(&mut self);
+
     /// Writes the prompt `\r\nOK\r\n\r\n>` and reads exactly `dest.len()` bytes of raw data,
     /// without echo. Bytes after them are ordinary input again.
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout>;

@@ -290,6 +290,18 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
         }
     }
 
+    async fn flush_urcs(&mut self) {
+        if self.wrote || !self.state.urc_allowed() {
+            return;
+        }
+        for _ in 0..self.state.urcs.len() {
+            if self.port.tx_failed {
+                return;
+            }
+            self.write_urc().await;
+        }
+    }
+
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout> {
         self.port.write(PROMPT).await;
         self.port.flush().await;

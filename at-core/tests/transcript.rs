@@ -84,6 +84,7 @@ impl Bench {
             raw_done: &self.raw_done,
         };
         let mut set = TestSet::with_gates(gates);
+        set.urcs = Some(&self.urcs);
         let mut engine = Engine::new(config, &self.urcs);
         let mut rx = MockRx::new(items).chunked(chunks);
         let mut tx = MockTx::new();
@@ -504,7 +505,8 @@ fn cmd_query_lists_basic_then_extended_commands() {
 +CMD:12,\"AT+RAW\",0,0,1,0\r\n\
 +CMD:13,\"AT+RAWWAIT\",0,0,1,0\r\n\
 +CMD:14,\"AT+PROF\",0,1,0,0\r\n\
-+CMD:15,\"AT+DONE\",0,0,0,1\r\n";
++CMD:15,\"AT+DONE\",0,0,0,1\r\n\
++CMD:16,\"AT+FLUSH\",0,0,1,0\r\n";
     assert_bytes(
         &transcript(b"AT+CMD?\r\n"),
         &cat(&[READY, b"AT+CMD?\r\n", rows, OK]),
@@ -1571,6 +1573,41 @@ fn urc_may_follow_raw_data_while_the_command_waits() {
 }
 
 #[test]
+fn flush_urcs_writes_a_urc_queued_by_the_command_before_its_ok() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![data(b"AT+FLUSH=0\r\n")];
+        let (stop, out) = bench.run(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(&out, &cat(&[READY, b"AT+FLUSH=0\r\n", b"+FLUSHED\r\n", OK]));
+    }
+}
+
+#[test]
+fn flush_urcs_does_nothing_once_the_command_wrote() {
+    let bench = Bench::new();
+    let items = vec![data(b"AT+FLUSH=1\r\n"), Item::Wait(&bench.end)];
+    let producer = async {
+        // The URC is written after the result, once the engine is idle.
+        yields(20).await;
+        until_empty(&bench.urcs).await;
+        bench.end.signal(());
+    };
+    let (stop, out) = bench.run(config(), items, Vec::new(), producer);
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+FLUSH=1\r\n",
+            b"+FLUSH:1\r\n",
+            OK,
+            b"+FLUSHED\r\n",
+        ]),
+    );
+}
+
+#[test]
 fn partial_line_timeout_discards_it_silently() {
     for chunks in modes() {
         let bench = Bench::new();
@@ -2001,7 +2038,7 @@ fn tuple_of_sets_continues_the_cmd_indices() {
     let out = run_set(&mut set, b"AT+CMD?\r\n");
     let text = String::from_utf8(out).expect("ascii");
     assert!(
-        text.contains("+CMD:15,\"AT+DONE\",0,0,0,1\r\n+CMD:16,\"AT+PING\",0,0,0,1\r\n+CMD:17,\"AT+GMR\",0,0,0,1\r\n\r\nOK\r\n"),
+        text.contains("+CMD:16,\"AT+FLUSH\",0,0,1,0\r\n+CMD:17,\"AT+PING\",0,0,0,1\r\n+CMD:18,\"AT+GMR\",0,0,0,1\r\n\r\nOK\r\n"),
         "{text}"
     );
     let mut set = ((), ExtraSet);

@@ -316,6 +316,9 @@ at_core::command_table! {
         Prof = "+PROF": QUERY,
         /// `AT+DONE`: writes its own result line.
         Done = "+DONE": EXECUTE,
+        /// `AT+FLUSH=<0|1>`: with 1 writes `+FLUSH:1` first; queues `+FLUSHED` in the
+        /// set's URC queue, calls `flush_urcs`, answers `OK`.
+        Flush = "+FLUSH": SET,
     }
 }
 
@@ -337,6 +340,8 @@ pub struct TestSet<'a> {
     pub gates: Option<Gates<'a>>,
     /// How many commands of this set ran.
     pub executed: usize,
+    /// The URC queue `AT+FLUSH` pushes to.
+    pub urcs: Option<&'a UrcQueue<512>>,
 }
 
 impl<'a> TestSet<'a> {
@@ -349,7 +354,7 @@ impl<'a> TestSet<'a> {
     pub fn with_gates(gates: Gates<'a>) -> Self {
         Self {
             gates: Some(gates),
-            executed: 0,
+            ..Self::default()
         }
     }
 
@@ -464,6 +469,16 @@ impl CommandSet for TestSet<'_> {
             TestCommand::Prof => {
                 let line = format!("+PROF:{}", cx.profile().name());
                 cx.write_line(line.as_bytes()).await;
+            }
+            TestCommand::Flush => {
+                args.expect_count(1..=1)?;
+                if args.int(0u8..=1)? == 1 {
+                    cx.write_line(b"+FLUSH:1").await;
+                }
+                let urcs = self.urcs.ok_or(ErrorCode::INVALID_PARAMETER)?;
+                urcs.try_push(&[b"+FLUSHED\r\n"])
+                    .map_err(|_| ErrorCode::INVALID_PARAMETER)?;
+                cx.flush_urcs().await;
             }
             TestCommand::Done => {
                 cx.write_line(b"+DONE:OK").await;
