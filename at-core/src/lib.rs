@@ -35,7 +35,7 @@
 //! embassy_futures::block_on(engine.run(&mut rx, &mut tx, &mut ())).unwrap();
 //! assert_eq!(tx.0, b"\r\nready\r\nAT\r\n\r\nOK\r\n");
 //! ```
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "mock")), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -48,6 +48,9 @@ pub mod driver;
 mod engine;
 mod error;
 pub mod line;
+#[cfg(feature = "mock")]
+#[doc(hidden)]
+pub mod mock;
 mod profile;
 mod time;
 mod urc;
