@@ -5,9 +5,19 @@ use core::future::Future;
 
 use crate::Profile;
 
-/// Raw data did not complete within the raw-data timeout; the partial data was discarded.
+/// Raw data did not complete within the raw-data timeout (or a UART receive error
+/// damaged it); the partial data was discarded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RawDataTimeout;
+
+impl fmt::Display for RawDataTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("raw data did not complete in time")
+    }
+}
+
+impl core::error::Error for RawDataTimeout {}
 
 /// The engine's services for a running command.
 ///

@@ -1,4 +1,5 @@
-//! The async driver: runs the [`Engine`] over `embedded_io_async` UART halves.
+//! The async driver: runs the [`Engine`] over `embedded_io_async` UART halves, and owns
+//! what one run needs besides the engine (the UART halves and their errors).
 //!
 //! One loop owns the UART writer, so echo, responses and URCs never interleave. Reads
 //! must be cancel-safe (a read that is dropped must not lose bytes it already took):
@@ -13,23 +14,11 @@ use embassy_time::{Instant, Timer, with_deadline};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
+use crate::command::parse_line;
 use crate::engine::{Inbox, Input, READ_CHUNK, State};
 use crate::line::MAX_LINE_CONTENT;
-use crate::{
-    Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop,
-    parse_line,
-};
-
-/// The boot line.
-pub const READY: &[u8] = b"\r\nready\r\n";
-/// The success result.
-pub const OK: &[u8] = b"\r\nOK\r\n";
-/// The failure result.
-pub const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// The answer to a line completed while a command runs.
-pub const BUSY: &[u8] = b"busy p...\r\n";
-/// The raw data prompt.
-pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
+use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
+use crate::{Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop};
 
 /// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus what
 /// went wrong with them.
@@ -134,7 +123,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
     async fn write_error(&mut self, code: ErrorCode) {
         if self.state.settings.syslog {
             let mut line = crate::LineBuf::<24>::new();
-            let _ = core::fmt::write(&mut line, format_args!("ERR CODE:0x{:08x}\r\n", code.0));
+            let _ = core::fmt::write(&mut line, format_args!("{code}\r\n"));
             self.port.write(line.as_bytes()).await;
         }
         self.port.write(ERROR).await;

@@ -1,13 +1,15 @@
-//! The engine: configuration, session settings, and the byte-level state machine shared
-//! by the drivers. It does no I/O; [`crate::driver`] runs it over a UART.
+//! The engine: configuration, session settings, buffered input and the byte-level state
+//! machine shared by the drivers. It does no I/O; [`Engine::run`] runs it over a UART.
 
 use embassy_time::{Duration, Instant};
 
 use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step};
 use crate::{Profile, UrcQueue};
 
-/// How the engine is set up by the firmware author.
+/// How the engine is set up by the firmware author: start from [`Config::new`] and
+/// change fields with the `with_*` methods.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The protocol profile.
     pub profile: Profile,
@@ -40,10 +42,31 @@ impl Config {
         self.profile = profile;
         self
     }
+
+    /// The same configuration with another raw-data timeout (`Duration::MAX`: never).
+    pub const fn with_raw_data_timeout(mut self, timeout: Duration) -> Self {
+        self.raw_data_timeout = timeout;
+        self
+    }
+
+    /// The same configuration with another partial-line timeout (`Duration::MAX`:
+    /// never).
+    pub const fn with_partial_line_timeout(mut self, timeout: Duration) -> Self {
+        self.partial_line_timeout = timeout;
+        self
+    }
+
+    /// The same configuration with another firmware version for `AT+GMR`.
+    pub const fn with_firmware_version(mut self, version: &'static str) -> Self {
+        self.firmware_version = version;
+        self
+    }
 }
 
 /// Why [`Engine::run`](crate::Engine::run) returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Stop {
     /// `AT+RST` was answered with `OK`: the port should restart the board.
     Restart,
@@ -189,8 +212,8 @@ impl<const URC: usize> State<'_, URC> {
     }
 }
 
-/// The AT engine: owns line assembly and settings; run it with
-/// [`run`](Self::run) (async) or [`run_blocking`](Self::run_blocking).
+/// The AT engine: owns line assembly, settings and input read but not yet consumed; run
+/// it with [`run`](Self::run).
 pub struct Engine<'q, const URC: usize> {
     pub(crate) state: State<'q, URC>,
     /// Whether `ready` was written since creation or the last [`reset`](Self::reset).
@@ -229,6 +252,7 @@ impl<'q, const URC: usize> Engine<'q, URC> {
     }
 
     /// The current echo and syslog settings.
+    #[doc(hidden)]
     pub fn settings(&self) -> Settings {
         self.state.settings
     }

@@ -44,24 +44,32 @@ mod basic;
 mod blocking;
 mod command;
 mod context;
-pub mod driver;
+mod driver;
 mod engine;
 mod error;
-pub mod line;
+mod line;
 #[cfg(feature = "mock")]
 #[doc(hidden)]
 pub mod mock;
 mod profile;
 mod time;
 mod urc;
+pub mod wire;
 
 pub use args::{ArgError, ArgErrorKind, Args, escape_into, unescape_in_place};
-pub use basic::Basic;
-pub use blocking::Polled;
-pub use command::{CommandInfo, CommandLine, CommandSet, Form, Forms, Outcome, parse_line};
+pub use command::{CommandInfo, CommandSet, Form, Forms, Outcome};
 pub use context::{Context, LineBuf, RawDataTimeout};
-pub use engine::{Config, Engine, Settings, Stop};
+pub use engine::{Config, Engine, Stop};
 pub use error::ErrorCode;
 pub use profile::Profile;
 pub use time::deadline_after;
 pub use urc::{RECORD_OVERHEAD, RecordTooLarge, UrcQueue};
+
+/// Internals for the fuzz targets, benchmarks and property tests; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::blocking::Polled;
+    pub use crate::command::{CommandLine, parse_line};
+    pub use crate::engine::Settings;
+    pub use crate::line::{LineAssembler, MAX_LINE, MAX_LINE_CONTENT, Step};
+}

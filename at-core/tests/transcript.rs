@@ -13,9 +13,10 @@ mod support;
 
 use std::future::Future;
 
+use at_core::fuzzing::Settings;
 use at_core::{
     Args, CommandInfo, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, Profile,
-    Settings, Stop, UrcQueue,
+    Stop, UrcQueue,
 };
 use embassy_futures::join::join;
 use embassy_time::{Duration, Timer};
@@ -552,8 +553,9 @@ fn gmr_prints_version_profile_build_and_board() {
 
 #[test]
 fn gmr_shows_the_esp_at_profile_and_custom_version() {
-    let mut config = Config::new("nucleo").with_profile(Profile::EspAt);
-    config.firmware_version = "9.9.9";
+    let config = Config::new("nucleo")
+        .with_profile(Profile::EspAt)
+        .with_firmware_version("9.9.9");
     let out = transcript_with(config, b"at+gmr\r\n");
     let expected = gmr_lines("esp-at", "nucleo");
     let expected = String::from_utf8(expected)
@@ -1663,9 +1665,9 @@ fn partial_line_timeout_counts_from_the_last_byte_not_the_last_urc() {
 
 #[test]
 fn timeouts_of_duration_max_mean_never() {
-    let mut config = config();
-    config.partial_line_timeout = Duration::MAX;
-    config.raw_data_timeout = Duration::MAX;
+    let config = config()
+        .with_partial_line_timeout(Duration::MAX)
+        .with_raw_data_timeout(Duration::MAX);
     for chunks in modes() {
         let bench = Bench::new();
         // The engine goes idle with a partial line, and inside raw data.

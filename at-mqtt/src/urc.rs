@@ -40,7 +40,6 @@ pub(crate) fn connected(
 ) -> LineBuf<{ 64 + crate::state::MAX_HOST + crate::state::MAX_PATH }> {
     let mut line = LineBuf::new();
     match profile {
-        Profile::Seed => line.push_bytes(b"+MQTTCONNECTED:0"),
         Profile::EspAt => {
             let scheme = user.map_or(0, |u| u.scheme);
             let _ = write!(
@@ -51,6 +50,7 @@ pub(crate) fn connected(
             line.push_bytes(user.map_or(&[][..], |u| &u.path));
             let _ = write!(line, "\",{}", u8::from(target.reconnect));
         }
+        _ => line.push_bytes(b"+MQTTCONNECTED:0"),
     }
     line.push_bytes(b"\r\n");
     line

@@ -20,16 +20,7 @@ use embedded_io_async::ErrorKind;
 
 pub use at_core::mock::{Gate, Item, MockRx, MockTx, assert_bytes, block_on, cat, data, show};
 
-/// The boot line.
-pub const READY: &[u8] = b"\r\nready\r\n";
-/// The success result.
-pub const OK: &[u8] = b"\r\nOK\r\n";
-/// The failure result.
-pub const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// The busy line.
-pub const BUSY: &[u8] = b"busy p...\r\n";
-/// The raw data prompt.
-pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
+pub use at_core::wire::{BUSY, ERROR, OK, PROMPT, READY};
 
 /// `ERR CODE:0x%08x\r\n` followed by `\r\nERROR\r\n`.
 pub fn err(code: u32) -> Vec<u8> {
@@ -191,6 +182,7 @@ fn form_name(form: Form) -> &'static str {
         Form::Query => "QUERY",
         Form::Set => "SET",
         Form::Execute => "EXEC",
+        _ => "OTHER",
     }
 }
 
@@ -312,16 +304,12 @@ pub fn config() -> Config {
 
 /// [`config`] with a 50 ms raw-data timeout.
 pub fn short_raw_timeout() -> Config {
-    let mut config = config();
-    config.raw_data_timeout = Duration::from_millis(50);
-    config
+    config().with_raw_data_timeout(Duration::from_millis(50))
 }
 
 /// [`config`] with a 50 ms partial-line timeout.
 pub fn short_partial_timeout() -> Config {
-    let mut config = config();
-    config.partial_line_timeout = Duration::from_millis(50);
-    config
+    config().with_partial_line_timeout(Duration::from_millis(50))
 }
 
 /// Runs an engine with `config` and a gate-less [`TestSet`] over `rx` to its end.

@@ -128,16 +128,6 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
         let scheme = inner.user.as_ref().map_or(0, |u| u.scheme);
         let target = &inner.target;
         match cx.profile() {
-            Profile::Seed => {
-                let _ = write!(
-                    line,
-                    "+MQTTCONN:0,{},{scheme},\"{}\",{},{}",
-                    seed_state(inner),
-                    target.host,
-                    target.port,
-                    u8::from(target.reconnect)
-                );
-            }
             Profile::EspAt => {
                 let _ = write!(
                     line,
@@ -151,6 +141,16 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
                 line.push_bytes(b"\",\"");
                 line.push_bytes(inner.user.as_ref().map_or(&[][..], |u| &u.path));
                 let _ = write!(line, "\",{}", u8::from(target.reconnect));
+            }
+            _ => {
+                let _ = write!(
+                    line,
+                    "+MQTTCONN:0,{},{scheme},\"{}\",{},{}",
+                    seed_state(inner),
+                    target.host,
+                    target.port,
+                    u8::from(target.reconnect)
+                );
             }
         }
         line

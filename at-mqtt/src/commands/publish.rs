@@ -143,8 +143,8 @@ impl<'a> PubRaw<'a> {
     ) -> Result<Outcome, ErrorCode> {
         commands.shared.with(|inner| require_connected(inner))?;
         let (ok, fail): (&[u8], &[u8]) = match cx.profile() {
-            Profile::Seed => (b"+MQTTPUBRAW:OK\r\n", b"+MQTTPUBRAW:FAIL\r\n"),
             Profile::EspAt => (b"+MQTTPUB:OK\r\n", b"+MQTTPUB:FAIL\r\n"),
+            _ => (b"+MQTTPUBRAW:OK\r\n", b"+MQTTPUBRAW:FAIL\r\n"),
         };
         let mut data: Vec<u8, P> = Vec::new();
         if data.resize(self.length, 0).is_err() {

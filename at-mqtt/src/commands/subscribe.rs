@@ -116,11 +116,11 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
         shared.with(|inner| {
             let mut line = LineBuf::<{ MAX_TOPIC + 32 }>::new();
             let state = |line: &mut LineBuf<{ MAX_TOPIC + 32 }>| match profile {
-                Profile::Seed => {
-                    let _ = write!(line, "{}", seed_state(inner));
-                }
                 Profile::EspAt => {
                     let _ = write!(line, "{}", esp_state(inner));
+                }
+                _ => {
+                    let _ = write!(line, "{}", seed_state(inner));
                 }
             };
             line.push_bytes(b"+MQTTSUB:0,");
