@@ -72,6 +72,7 @@ impl<R: Read, W: Write> Port<'_, R, W> {
             Err(e) => {
                 let kind = embedded_io_async::Error::kind(&e);
                 if line_gone(kind) {
+                    warn!("UART line gone ({:?}): the run ends", kind);
                     self.ended.get_or_insert(kind);
                 } else {
                     self.fault = Some(kind);
@@ -81,6 +82,7 @@ impl<R: Read, W: Write> Port<'_, R, W> {
     }
 
     fn write_failed(&mut self, kind: ErrorKind) {
+        warn!("UART write error ({:?}): the run ends", kind);
         self.tx_failed = true;
         self.ended.get_or_insert(kind);
     }
@@ -183,10 +185,14 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
     /// Handles a receive error the last read reported, if any; returns whether there was
     /// one.
     fn take_fault(&mut self) -> bool {
-        if self.port.fault.take().is_none() {
+        let Some(kind) = self.port.fault.take() else {
             return false;
-        }
+        };
         self.state.rx_fault();
+        warn!(
+            "UART receive error ({:?}, {} so far): partial input discarded",
+            kind, self.state.rx_errors
+        );
         true
     }
 

@@ -39,6 +39,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// First, so that the logging macros are visible in every module.
+mod fmt;
+
 mod args;
 mod basic;
 mod blocking;
