@@ -337,9 +337,15 @@ impl<const URC: usize> Engine<'_, URC> {
     /// Runs the modem over `rx`/`tx` with the extra `commands`.
     ///
     /// The first run after [`new`](Self::new) or [`reset`](Self::reset) writes `ready`;
-    /// running again after a UART error or end of input resumes silently. Returns on
-    /// `AT+RST` (after its `OK`, with the engine reset, so the next run boots afresh), at
-    /// end of input, or on a UART error.
+    /// running again after a UART error or end of input resumes silently, with the input
+    /// already read. Returns on `AT+RST` (after its `OK`, with the engine reset, so the
+    /// next run boots afresh), at end of input, on a write error, or on a read error that
+    /// means the line is gone (`BrokenPipe`, `ConnectionReset`, `ConnectionAborted`,
+    /// `NotConnected`). Other read errors (framing, parity, overrun) discard the partial
+    /// line, are counted by [`rx_errors`](Self::rx_errors), and the run goes on.
+    ///
+    /// `rx.read` must be cancel-safe (a read that is dropped must not lose bytes it
+    /// already took): the driver selects between input, URCs and timers.
     pub async fn run<R: Read, W: Write, S: CommandSet>(
         &mut self,
         rx: &mut R,

@@ -7,6 +7,10 @@
 //! (`AT`, `ATE0`, `ATE1`, `AT+RST`, `AT+GMR`, `AT+CMD?`, `AT+SYSLOG`) are built in; other
 //! crates add commands by implementing [`CommandSet`].
 //!
+//! Features (none by default): `defmt` or `log` select a logging backend (`defmt` also
+//! derives `defmt::Format` for the public types); `mock` adds a scripted mock UART for
+//! tests (needs std).
+//!
 //! ```
 //! use at_core::{Config, Engine, UrcQueue};
 //! # use embedded_io_async::{ErrorType, Read, Write};
