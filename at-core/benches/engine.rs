@@ -8,7 +8,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use at_core::{Args, Config, Engine, UrcQueue, parse_line};
+use at_core::fuzzing::parse_line;
+use at_core::{Args, Config, Engine, UrcQueue};
 use embedded_io_async::{ErrorType, Read, Write};
 
 /// A UART that replays `input` in chunks of `chunk` bytes, then reports end of input.

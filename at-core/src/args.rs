@@ -11,6 +11,7 @@ use crate::ErrorCode;
 
 /// Why a parameter could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ArgErrorKind {
     /// A required parameter was omitted.
@@ -34,12 +35,33 @@ pub enum ArgErrorKind {
 
 /// A parameter error: which field (0-based) and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ArgError {
     /// The 0-based index of the field.
     pub index: usize,
     /// What is wrong with it.
     pub kind: ArgErrorKind,
 }
+
+impl core::fmt::Display for ArgError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let index = self.index;
+        match self.kind {
+            ArgErrorKind::Missing => write!(f, "parameter {index} is missing"),
+            ArgErrorKind::Unterminated => write!(f, "parameter {index} has no closing quote"),
+            ArgErrorKind::TrailingAfterQuote => {
+                write!(f, "parameter {index} has bytes after its closing quote")
+            }
+            ArgErrorKind::NotInteger => write!(f, "parameter {index} is not an integer"),
+            ArgErrorKind::OutOfRange => write!(f, "parameter {index} is out of range"),
+            ArgErrorKind::Count { need, given } => {
+                write!(f, "{given} parameters where {need} are needed")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ArgError {}
 
 impl From<ArgError> for ErrorCode {
     fn from(err: ArgError) -> Self {

@@ -3,7 +3,8 @@
 
 use core::fmt::Write as _;
 
-use crate::{Args, CommandSet, Config, Context, ErrorCode, Form, LineBuf, Outcome, Settings};
+use crate::engine::Settings;
+use crate::{Args, CommandSet, Config, Context, ErrorCode, Form, LineBuf, Outcome};
 
 crate::command_table! {
     /// The basic commands, listed first by `AT+CMD?`.

@@ -50,6 +50,7 @@ impl<T: Write> embedded_io_async::Write for Polled<T> {
 
 impl<const URC: usize> Engine<'_, URC> {
     /// Runs the modem over blocking UART halves until `AT+RST`, end of input or an error.
+    #[doc(hidden)]
     pub fn run_blocking<R, W, S>(
         &mut self,
         rx: R,

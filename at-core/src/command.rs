@@ -5,6 +5,8 @@ use crate::{Args, Context, ErrorCode};
 
 /// The four forms of an extended command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Form {
     /// `AT+X=?`
     Test,
@@ -72,6 +74,8 @@ impl CommandInfo {
 
 /// What a successful command leaves for the engine to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Outcome {
     /// The engine writes `\r\nOK\r\n`.
     Ok,

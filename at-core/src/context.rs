@@ -5,9 +5,19 @@ use core::future::Future;
 
 use crate::Profile;
 
-/// Raw data did not complete within the raw-data timeout; the partial data was discarded.
+/// Raw data did not complete within the raw-data timeout (or a UART receive error
+/// damaged it); the partial data was discarded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RawDataTimeout;
+
+impl fmt::Display for RawDataTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("raw data did not complete in time")
+    }
+}
+
+impl core::error::Error for RawDataTimeout {}
 
 /// The engine's services for a running command.
 ///
@@ -33,9 +43,12 @@ pub trait Context {
     /// `busy p...`, and URCs may be written as long as this command has written nothing.
     async fn wait<F: Future>(&mut self, future: F) -> F::Output;
 
-    /// Writes the oldest `count` queued URCs (fewer if fewer are queued), provided this
-    /// command has written nothing yet and a URC may be written now: a URC that another
-    /// task queued before it answered (e.g. `+MQTTCONNECTED`) then precedes the result.
+    /// Writes the oldest `count` queued URCs (fewer if fewer are queued, so it is
+    /// bounded), provided this command has written nothing yet (or only a completed
+    /// raw-data prompt exchange) and a URC may be written now; otherwise does nothing.
+    ///
+    /// For URCs that belong before the result, e.g. the `count` a background task had
+    /// queued when it answered this command (later ones still follow the result).
     async fn flush_urcs(&mut self, count: usize);
 
     /// Writes the prompt `\r\nOK\r\n\r\n>` and reads exactly `dest.len()` bytes of raw data,

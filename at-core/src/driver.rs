@@ -1,4 +1,5 @@
-//! The async driver: runs the [`Engine`] over `embedded_io_async` UART halves.
+//! The async driver: runs the [`Engine`] over `embedded_io_async` UART halves, and owns
+//! what one run needs besides the engine (the UART halves and their errors).
 //!
 //! One loop owns the UART writer, so echo, responses and URCs never interleave. Reads
 //! must be cancel-safe (a read that is dropped must not lose bytes it already took):
@@ -13,49 +14,45 @@ use embassy_time::{Instant, Timer, with_deadline};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
-use crate::engine::{EchoBuf, Input, State};
-use crate::{
-    Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop,
-    parse_line,
-};
+use crate::command::parse_line;
+use crate::engine::{Inbox, Input, READ_CHUNK, State};
+use crate::line::MAX_LINE_CONTENT;
+use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
+use crate::{Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop};
 
-/// Bytes read from the UART at a time.
-pub(crate) const READ_CHUNK: usize = 64;
-
-/// The boot line.
-pub const READY: &[u8] = b"\r\nready\r\n";
-/// The success result.
-pub const OK: &[u8] = b"\r\nOK\r\n";
-/// The failure result.
-pub const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// The answer to a line completed while a command runs.
-pub const BUSY: &[u8] = b"busy p...\r\n";
-/// The raw data prompt.
-pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
-
-/// The UART halves plus input not yet consumed and the first I/O error seen.
+/// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus what
+/// went wrong with them.
 struct Port<'p, R, W> {
     rx: &'p mut R,
     tx: &'p mut W,
-    input: [u8; READ_CHUNK],
-    start: usize,
-    end: usize,
-    echo: EchoBuf,
-    error: Option<ErrorKind>,
+    inbox: &'p mut Inbox,
+    /// The first error that ends `run`: the line is gone, or a write failed.
+    ended: Option<ErrorKind>,
+    /// A write failed: nothing more is written.
+    tx_failed: bool,
+    /// A receive error that only damaged input, not yet handled.
+    fault: Option<ErrorKind>,
     eof: bool,
-    /// When bytes last arrived: the partial-line timeout counts from here.
-    last_input: Instant,
+}
+
+/// Whether a read error means the line is gone (rather than a damaged byte).
+fn line_gone(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::BrokenPipe
+            | ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::NotConnected
+    )
 }
 
 impl<R: Read, W: Write> Port<'_, R, W> {
     fn next_byte(&mut self) -> Option<u8> {
-        let byte = *self.input.get(self.start..self.end)?.first()?;
-        self.start += 1;
-        Some(byte)
+        self.inbox.next_byte()
     }
 
     fn closed(&self) -> bool {
-        self.eof || self.error.is_some()
+        self.eof || self.ended.is_some()
     }
 
     /// Reads more input; cancel-safe.
@@ -63,33 +60,56 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         if self.closed() {
             return pending().await;
         }
-        match self.rx.read(&mut self.input).await {
+        let read = self.rx.read(&mut self.inbox.chunk).await;
+        self.inbox.urc_turn = true;
+        match read {
             Ok(0) => self.eof = true,
             Ok(n) => {
-                self.start = 0;
-                self.end = n;
-                self.last_input = Instant::now();
+                self.inbox.start = 0;
+                self.inbox.end = n;
+                self.inbox.last_input = Instant::now();
             }
-            Err(e) => self.error = Some(embedded_io_async::Error::kind(&e)),
+            Err(e) => {
+                let kind = embedded_io_async::Error::kind(&e);
+                if line_gone(kind) {
+                    warn!("UART line gone ({:?}): the run ends", kind);
+                    self.ended.get_or_insert(kind);
+                } else {
+                    self.fault = Some(kind);
+                }
+            }
         }
     }
 
-    async fn write(&mut self, bytes: &[u8]) {
-        if self.error.is_some() || bytes.is_empty() {
-            return;
+    fn write_failed(&mut self, kind: ErrorKind) {
+        warn!("UART write error ({:?}): the run ends", kind);
+        self.tx_failed = true;
+        self.ended.get_or_insert(kind);
+    }
+
+    /// Writes all of `bytes`; returns whether they were written.
+    async fn write(&mut self, bytes: &[u8]) -> bool {
+        if self.tx_failed {
+            return false;
         }
-        if let Err(e) = self.tx.write_all(bytes).await {
-            self.error = Some(embedded_io_async::Error::kind(&e));
+        if bytes.is_empty() {
+            return true;
+        }
+        match self.tx.write_all(bytes).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.write_failed(embedded_io_async::Error::kind(&e));
+                false
+            }
         }
     }
 
     async fn flush(&mut self) {
-        let echo = core::mem::take(&mut self.echo);
-        self.write(&echo).await;
-        if self.error.is_none()
+        let echo = core::mem::take(&mut self.inbox.echo);
+        if self.write(&echo).await
             && let Err(e) = self.tx.flush().await
         {
-            self.error = Some(embedded_io_async::Error::kind(&e));
+            self.write_failed(embedded_io_async::Error::kind(&e));
         }
     }
 }
@@ -105,7 +125,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
     async fn write_error(&mut self, code: ErrorCode) {
         if self.state.settings.syslog {
             let mut line = crate::LineBuf::<24>::new();
-            let _ = core::fmt::write(&mut line, format_args!("ERR CODE:0x{:08x}\r\n", code.0));
+            let _ = core::fmt::write(&mut line, format_args!("{code}\r\n"));
             self.port.write(line.as_bytes()).await;
         }
         self.port.write(ERROR).await;
@@ -124,16 +144,20 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
             if n == 0 {
                 break;
             }
-            self.port.write(chunk.get(..n).unwrap_or_default()).await;
+            if !self.port.write(chunk.get(..n).unwrap_or_default()).await {
+                // Not delivered: it stays queued for the next run.
+                return;
+            }
             offset += n;
         }
         urcs.pop();
+        self.port.inbox.urc_turn = false;
     }
 
     /// Consumes buffered input while a command runs: lines get `busy p...`.
     async fn serve_busy_input(&mut self) {
         while let Some(byte) = self.port.next_byte() {
-            if self.state.feed(byte, &mut self.port.echo).is_some() {
+            if self.state.feed(byte, &mut self.port.inbox.echo).is_some() {
                 self.state.assembler.clear();
                 self.port.flush().await;
                 if self.state.settings.syslog {
@@ -145,28 +169,57 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         self.port.flush().await;
     }
 
-    /// Does what a wake-up asks: input is consumed by the caller's next pass, a URC is
-    /// written, a stale partial line is dropped.
+    /// Does what a wake-up asks: input is consumed by the caller's next pass (a receive
+    /// error is counted and discards the partial line), a URC is written, a stale
+    /// partial line is dropped.
     async fn on_wake(&mut self, wake: Wake) {
         match wake {
-            Wake::Input => {}
+            Wake::Input => {
+                self.take_fault();
+            }
             Wake::Urc => self.write_urc().await,
-            Wake::PartialTimeout => self.state.assembler.clear(),
+            Wake::PartialTimeout => self.state.clear_partial(),
         }
+    }
+
+    /// Handles a receive error the last read reported, if any; returns whether there was
+    /// one.
+    fn take_fault(&mut self) -> bool {
+        let Some(kind) = self.port.fault.take() else {
+            return false;
+        };
+        self.state.rx_fault();
+        warn!(
+            "UART receive error ({:?}, {} so far): partial input discarded",
+            kind, self.state.rx_errors
+        );
+        true
     }
 
     /// Waits for input, a URC (when allowed) or the partial-line timeout, which runs from
     /// the last received byte (writing a URC does not restart it).
+    ///
+    /// Fair (SPEC.md section 5): while URCs wait, one URC and one look at the input
+    /// (without waiting) take turns, so neither a URC flood nor continuous input starves
+    /// the other.
     async fn wait_input_or_urc(&mut self, allow_urc: bool) -> Wake {
-        let deadline = self.state.assembler.has_partial().then(|| {
+        let deadline = self.state.has_partial().then(|| {
             // Saturating: a timeout of `Duration::MAX` means never, not a panic.
             self.port
+                .inbox
                 .last_input
                 .saturating_add(self.state.config.partial_line_timeout)
         });
         let urcs = self.state.urcs;
-        // A waiting URC goes first, so that continuous input cannot starve it.
         if allow_urc && !urcs.is_empty() {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                return Wake::PartialTimeout;
+            }
+            if !self.port.inbox.urc_turn
+                && let Either::First(()) = select(self.port.fill(), ready(())).await
+            {
+                return Wake::Input;
+            }
             return Wake::Urc;
         }
         let urc = async {
@@ -203,7 +256,7 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
 
     async fn write(&mut self, bytes: &[u8]) {
         self.wrote = true;
-        self.port.write(bytes).await;
+        let _ = self.port.write(bytes).await;
     }
 
     async fn wait<F: Future>(&mut self, future: F) -> F::Output {
@@ -233,10 +286,13 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
     }
 
     async fn flush_urcs(&mut self, count: usize) {
-        if self.wrote || self.port.closed() || !self.state.urc_allowed() {
+        if self.wrote || !self.state.urc_allowed() {
             return;
         }
         for _ in 0..count.min(self.state.urcs.len()) {
+            if self.port.tx_failed {
+                return;
+            }
             self.write_urc().await;
         }
     }
@@ -244,8 +300,7 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout> {
         self.port.write(PROMPT).await;
         self.port.flush().await;
-        // Saturating: a timeout of `Duration::MAX` means never, not a panic.
-        let deadline = Instant::now().saturating_add(self.state.config.raw_data_timeout);
+        let deadline = crate::deadline_after(self.state.config.raw_data_timeout);
         let mut filled = 0;
         let mut first = true;
         while filled < dest.len() {
@@ -267,6 +322,10 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
             if self.port.closed() || with_deadline(deadline, self.port.fill()).await.is_err() {
                 return Err(RawDataTimeout);
             }
+            if self.take_fault() {
+                // Bytes were damaged or lost: the data cannot be trusted.
+                return Err(RawDataTimeout);
+            }
         }
         // The prompt exchange is complete: what follows is a new part of the response.
         self.wrote = false;
@@ -278,40 +337,50 @@ impl<const URC: usize> Engine<'_, URC> {
     /// Runs the modem over `rx`/`tx` with the extra `commands`.
     ///
     /// The first run after [`new`](Self::new) or [`reset`](Self::reset) writes `ready`;
-    /// running again after a UART error or end of input resumes silently. Returns on
-    /// `AT+RST` (after its `OK`, with the engine reset, so the next run boots afresh), at
-    /// end of input, or on a UART error.
+    /// running again after a UART error or end of input resumes silently, with the input
+    /// already read. Returns on `AT+RST` (after its `OK`, with the engine reset, so the
+    /// next run boots afresh), at end of input, on a write error, or on a read error that
+    /// means the line is gone (`BrokenPipe`, `ConnectionReset`, `ConnectionAborted`,
+    /// `NotConnected`). Other read errors (framing, parity, overrun) discard the partial
+    /// line, are counted by [`rx_errors`](Self::rx_errors), and the run goes on.
+    ///
+    /// `rx.read` must be cancel-safe (a read that is dropped must not lose bytes it
+    /// already took): the driver selects between input, URCs and timers.
     pub async fn run<R: Read, W: Write, S: CommandSet>(
         &mut self,
         rx: &mut R,
         tx: &mut W,
         commands: &mut S,
     ) -> Result<Stop, ErrorKind> {
+        let Engine {
+            state,
+            booted,
+            command,
+            inbox,
+        } = self;
         let mut port = Port {
             rx,
             tx,
-            input: [0; READ_CHUNK],
-            start: 0,
-            end: 0,
-            echo: EchoBuf::new(),
-            error: None,
+            inbox,
+            ended: None,
+            tx_failed: false,
+            fault: None,
             eof: false,
-            last_input: Instant::now(),
         };
-        if !self.booted {
-            self.booted = true;
+        if !*booted {
+            *booted = true;
             port.write(READY).await;
             port.flush().await;
         }
         loop {
             while let Some(byte) = port.next_byte() {
-                let Some(input) = self.state.feed(byte, &mut port.echo) else {
+                let Some(input) = state.feed(byte, &mut port.inbox.echo) else {
                     continue;
                 };
                 port.flush().await;
-                let stop = self.complete_line(input, &mut port, commands).await;
+                let stop = complete_line(input, state, command, &mut port, commands).await;
                 port.flush().await;
-                if let Some(error) = port.error {
+                if let Some(error) = port.ended {
                     return Err(error);
                 }
                 if let Some(stop) = stop {
@@ -322,14 +391,14 @@ impl<const URC: usize> Engine<'_, URC> {
                 }
             }
             port.flush().await;
-            if let Some(error) = port.error {
+            if let Some(error) = port.ended {
                 return Err(error);
             }
             if port.eof {
                 return Ok(Stop::EndOfInput);
             }
             let mut session = Session {
-                state: &mut self.state,
+                state,
                 port: &mut port,
                 wrote: false,
             };
@@ -338,43 +407,46 @@ impl<const URC: usize> Engine<'_, URC> {
             session.on_wake(wake).await;
         }
     }
-
-    async fn complete_line<R: Read, W: Write, S: CommandSet>(
-        &mut self,
-        input: Input,
-        port: &mut Port<'_, R, W>,
-        commands: &mut S,
-    ) -> Option<Stop> {
-        let len = self.state.assembler.line().len();
-        if let (Some(dest), Input::Line) = (self.command.get_mut(..len), input) {
-            dest.copy_from_slice(self.state.assembler.line());
-        }
-        self.state.assembler.clear();
-        let mut session = Session {
-            state: &mut self.state,
-            port,
-            wrote: false,
-        };
-        let result = match input {
-            Input::Overflow => Err(ErrorCode::LINE_TOO_LONG),
-            Input::Line => {
-                let line = self.command.get_mut(..len).unwrap_or_default();
-                dispatch(line, &mut session, commands).await
-            }
-        };
-        match result {
-            Ok(BasicReply::Outcome(Outcome::Ok)) => session.port.write(crate::driver::OK).await,
-            Ok(BasicReply::Outcome(Outcome::Done)) => {}
-            Ok(BasicReply::Restart) => {
-                session.port.write(OK).await;
-                return Some(Stop::Restart);
-            }
-            Err(code) => session.write_error(code).await,
-        }
-        None
-    }
 }
 
+/// Runs a completed line (or answers an overlong one).
+async fn complete_line<R: Read, W: Write, S: CommandSet, const URC: usize>(
+    input: Input,
+    state: &mut State<'_, URC>,
+    command: &mut [u8; MAX_LINE_CONTENT],
+    port: &mut Port<'_, R, W>,
+    commands: &mut S,
+) -> Option<Stop> {
+    let len = state.assembler.line().len();
+    if let (Some(dest), Input::Line) = (command.get_mut(..len), input) {
+        dest.copy_from_slice(state.assembler.line());
+    }
+    state.assembler.clear();
+    let mut session = Session {
+        state,
+        port,
+        wrote: false,
+    };
+    let result = match input {
+        Input::Overflow => Err(ErrorCode::LINE_TOO_LONG),
+        Input::Line => {
+            let line = command.get_mut(..len).unwrap_or_default();
+            dispatch(line, &mut session, commands).await
+        }
+    };
+    match result {
+        Ok(BasicReply::Outcome(Outcome::Ok)) => {
+            session.port.write(OK).await;
+        }
+        Ok(BasicReply::Outcome(Outcome::Done)) => {}
+        Ok(BasicReply::Restart) => {
+            session.port.write(OK).await;
+            return Some(Stop::Restart);
+        }
+        Err(code) => session.write_error(code).await,
+    }
+    None
+}
 /// Parses `line`, finds its command and runs it.
 async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     line: &mut [u8],

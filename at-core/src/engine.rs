@@ -1,13 +1,15 @@
-//! The engine: configuration, session settings, and the byte-level state machine shared
-//! by the drivers. It does no I/O; [`crate::driver`] runs it over a UART.
+//! The engine: configuration, session settings, buffered input and the byte-level state
+//! machine shared by the drivers. It does no I/O; [`Engine::run`] runs it over a UART.
 
-use embassy_time::Duration;
+use embassy_time::{Duration, Instant};
 
 use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step};
 use crate::{Profile, UrcQueue};
 
-/// How the engine is set up by the firmware author.
+/// How the engine is set up by the firmware author: start from [`Config::new`] and
+/// change fields with the `with_*` methods.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// The protocol profile.
     pub profile: Profile,
@@ -40,10 +42,31 @@ impl Config {
         self.profile = profile;
         self
     }
+
+    /// The same configuration with another raw-data timeout (`Duration::MAX`: never).
+    pub const fn with_raw_data_timeout(mut self, timeout: Duration) -> Self {
+        self.raw_data_timeout = timeout;
+        self
+    }
+
+    /// The same configuration with another partial-line timeout (`Duration::MAX`:
+    /// never).
+    pub const fn with_partial_line_timeout(mut self, timeout: Duration) -> Self {
+        self.partial_line_timeout = timeout;
+        self
+    }
+
+    /// The same configuration with another firmware version for `AT+GMR`.
+    pub const fn with_firmware_version(mut self, version: &'static str) -> Self {
+        self.firmware_version = version;
+        self
+    }
 }
 
 /// Why [`Engine::run`](crate::Engine::run) returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Stop {
     /// `AT+RST` was answered with `OK`: the port should restart the board.
     Restart,
@@ -78,8 +101,46 @@ pub(crate) enum Input {
     Overflow,
 }
 
+/// Bytes read from the UART at a time.
+pub(crate) const READ_CHUNK: usize = 64;
+
 /// Echo bytes waiting to be written: at most two per input byte of one read.
-pub(crate) type EchoBuf = heapless::Vec<u8, { 2 * crate::driver::READ_CHUNK }>;
+pub(crate) type EchoBuf = heapless::Vec<u8, { 2 * READ_CHUNK }>;
+
+/// UART input read but not yet consumed, and its echo not yet written. The engine keeps
+/// it, so a port that calls [`Engine::run`] again after it returned loses no input.
+pub(crate) struct Inbox {
+    /// The last chunk read; `chunk[start..end]` is still to be consumed.
+    pub(crate) chunk: [u8; READ_CHUNK],
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) echo: EchoBuf,
+    /// When bytes last arrived: the partial-line timeout counts from here.
+    pub(crate) last_input: Instant,
+    /// Whether a waiting URC goes before the next look at the input: set by every
+    /// completed read, cleared by every URC written (SPEC.md section 5, fairness).
+    pub(crate) urc_turn: bool,
+}
+
+impl Inbox {
+    const fn new() -> Self {
+        Self {
+            chunk: [0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            echo: EchoBuf::new(),
+            last_input: Instant::from_ticks(0),
+            urc_turn: true,
+        }
+    }
+
+    /// Takes the next unconsumed byte.
+    pub(crate) fn next_byte(&mut self) -> Option<u8> {
+        let byte = *self.chunk.get(self.start..self.end)?.first()?;
+        self.start += 1;
+        Some(byte)
+    }
+}
 
 /// The state the drivers share while a command runs.
 pub(crate) struct State<'q, const URC: usize> {
@@ -87,11 +148,24 @@ pub(crate) struct State<'q, const URC: usize> {
     pub(crate) settings: Settings,
     pub(crate) assembler: LineAssembler,
     pub(crate) urcs: &'q UrcQueue<URC>,
+    /// The rest of a line damaged by a receive error is dropped up to its terminator.
+    pub(crate) discarding: bool,
+    /// Receive errors (framing, parity, overrun, ...) seen so far, saturating.
+    pub(crate) rx_errors: u32,
 }
 
 impl<const URC: usize> State<'_, URC> {
     /// Feeds one command-line byte, queueing its echo.
     pub(crate) fn feed(&mut self, byte: u8, echo: &mut EchoBuf) -> Option<Input> {
+        if self.discarding {
+            if byte == b'\r' || byte == b'\n' {
+                // The assembler is empty: this ends an empty line, which keeps CR LF
+                // pairing right and echoes nothing.
+                self.discarding = false;
+                let _ = self.assembler.push(byte);
+            }
+            return None;
+        }
         let step = self.assembler.push(byte);
         let echo_on = self.settings.echo;
         let echoed: &[u8] = match step {
@@ -110,20 +184,42 @@ impl<const URC: usize> State<'_, URC> {
         }
     }
 
+    /// Whether a line is partly received (or being discarded after a receive error).
+    pub(crate) fn has_partial(&self) -> bool {
+        self.assembler.has_partial() || self.discarding
+    }
+
+    /// Forgets the partial line, if any.
+    pub(crate) fn clear_partial(&mut self) {
+        self.assembler.clear();
+        self.discarding = false;
+    }
+
+    /// A receive error (not one that means the line is gone): counts it, and discards
+    /// the partial line, if any, up to its terminator without echoing more of it.
+    pub(crate) fn rx_fault(&mut self) {
+        self.rx_errors = self.rx_errors.saturating_add(1);
+        if self.assembler.has_partial() {
+            self.assembler.clear();
+            self.discarding = true;
+        }
+    }
+
     /// Whether a URC may be written now as far as line input is concerned: not while an
     /// echoed line is partly received.
     pub(crate) fn urc_allowed(&self) -> bool {
-        !(self.settings.echo && self.assembler.has_partial())
+        !(self.settings.echo && self.has_partial())
     }
 }
 
-/// The AT engine: owns line assembly and settings; run it with
-/// [`run`](Self::run) (async) or [`run_blocking`](Self::run_blocking).
+/// The AT engine: owns line assembly, settings and input read but not yet consumed; run
+/// it with [`run`](Self::run).
 pub struct Engine<'q, const URC: usize> {
     pub(crate) state: State<'q, URC>,
     /// Whether `ready` was written since creation or the last [`reset`](Self::reset).
     pub(crate) booted: bool,
     pub(crate) command: [u8; MAX_LINE_CONTENT],
+    pub(crate) inbox: Inbox,
 }
 
 impl<'q, const URC: usize> Engine<'q, URC> {
@@ -135,9 +231,12 @@ impl<'q, const URC: usize> Engine<'q, URC> {
                 settings: Settings::default(),
                 assembler: LineAssembler::new(),
                 urcs,
+                discarding: false,
+                rx_errors: 0,
             },
             command: [0; MAX_LINE_CONTENT],
             booted: false,
+            inbox: Inbox::new(),
         }
     }
 
@@ -146,16 +245,25 @@ impl<'q, const URC: usize> Engine<'q, URC> {
         &self.state.config
     }
 
+    /// How many UART receive errors (framing, parity, overrun, ...) `run` has survived
+    /// since creation, saturating at `u32::MAX`. Each one discarded the partial line.
+    pub fn rx_errors(&self) -> u32 {
+        self.state.rx_errors
+    }
+
     /// The current echo and syslog settings.
+    #[doc(hidden)]
     pub fn settings(&self) -> Settings {
         self.state.settings
     }
 
-    /// Back to power-on state: echo on, syslog off, no partial line, and `ready` is
-    /// written again by the next [`run`](Self::run).
+    /// Back to power-on state: echo on, syslog off, no partial line, no buffered input,
+    /// and `ready` is written again by the next [`run`](Self::run).
     pub fn reset(&mut self) {
         self.booted = false;
         self.state.settings = Settings::default();
         self.state.assembler = LineAssembler::new();
+        self.state.discarding = false;
+        self.inbox = Inbox::new();
     }
 }

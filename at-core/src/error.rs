@@ -4,9 +4,20 @@
 //! (bits 15..0). Command handlers report failures as an [`ErrorCode`]; the engine turns it
 //! into `ERROR`.
 
-/// An ESP-AT compatible error code.
+use core::fmt;
+
+/// An ESP-AT compatible error code; it displays as its syslog line, `ERR CODE:0x%08x`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ErrorCode(pub u32);
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ERR CODE:0x{:08x}", self.0)
+    }
+}
+
+impl core::error::Error for ErrorCode {}
 
 impl ErrorCode {
     /// The line does not start with `AT`.
@@ -49,6 +60,15 @@ mod tests {
     fn parameter_count_packs_need_and_given() {
         assert_eq!(ErrorCode::parameter_count(6, 5), ErrorCode(0x0106_0605));
         assert_eq!(ErrorCode::parameter_count(300, 1), ErrorCode(0x0106_FF01));
+    }
+
+    #[test]
+    fn displays_as_the_syslog_line() {
+        assert_eq!(
+            ErrorCode::execution(0x6001).to_string(),
+            "ERR CODE:0x010a6001"
+        );
+        assert_eq!(ErrorCode(0x10).to_string(), "ERR CODE:0x00000010");
     }
 
     #[test]

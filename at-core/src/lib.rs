@@ -7,6 +7,10 @@
 //! (`AT`, `ATE0`, `ATE1`, `AT+RST`, `AT+GMR`, `AT+CMD?`, `AT+SYSLOG`) are built in; other
 //! crates add commands by implementing [`CommandSet`].
 //!
+//! Features (none by default): `defmt` or `log` select a logging backend (`defmt` also
+//! derives `defmt::Format` for the public types); `mock` adds a scripted mock UART for
+//! tests (needs std).
+//!
 //! ```
 //! use at_core::{Config, Engine, UrcQueue};
 //! # use embedded_io_async::{ErrorType, Read, Write};
@@ -35,30 +39,44 @@
 //! embassy_futures::block_on(engine.run(&mut rx, &mut tx, &mut ())).unwrap();
 //! assert_eq!(tx.0, b"\r\nready\r\nAT\r\n\r\nOK\r\n");
 //! ```
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "mock")), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+// First, so that the logging macros are visible in every module.
+mod fmt;
 
 mod args;
 mod basic;
 mod blocking;
 mod command;
 mod context;
-pub mod driver;
+mod driver;
 mod engine;
 mod error;
-pub mod line;
+mod line;
+#[cfg(feature = "mock")]
+#[doc(hidden)]
+pub mod mock;
 mod profile;
 mod time;
 mod urc;
+pub mod wire;
 
 pub use args::{ArgError, ArgErrorKind, Args, escape_into, unescape_in_place};
-pub use basic::Basic;
-pub use blocking::Polled;
-pub use command::{CommandInfo, CommandLine, CommandSet, Form, Forms, Outcome, parse_line};
+pub use command::{CommandInfo, CommandSet, Form, Forms, Outcome};
 pub use context::{Context, LineBuf, RawDataTimeout};
-pub use engine::{Config, Engine, Settings, Stop};
+pub use engine::{Config, Engine, Stop};
 pub use error::ErrorCode;
 pub use profile::Profile;
 pub use time::deadline_after;
 pub use urc::{RECORD_OVERHEAD, RecordTooLarge, UrcQueue};
+
+/// Internals for the fuzz targets, benchmarks and property tests; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::blocking::Polled;
+    pub use crate::command::{CommandLine, parse_line};
+    pub use crate::engine::Settings;
+    pub use crate::line::{LineAssembler, MAX_LINE, MAX_LINE_CONTENT, Step};
+}

@@ -2,6 +2,8 @@
 
 /// Which dialect the modem speaks (SPEC.md section 8).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Profile {
     /// The seed document's behaviour.
     #[default]

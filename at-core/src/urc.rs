@@ -19,7 +19,16 @@ pub const RECORD_OVERHEAD: usize = 2;
 
 /// A record can never fit: it is larger than the whole queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RecordTooLarge;
+
+impl core::fmt::Display for RecordTooLarge {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("URC record larger than the queue")
+    }
+}
+
+impl core::error::Error for RecordTooLarge {}
 
 struct Ring<const N: usize> {
     buf: [u8; N],

@@ -13,9 +13,9 @@ mod support;
 
 use std::collections::VecDeque;
 
-use at_core::line::{LineAssembler, MAX_LINE_CONTENT, Step};
+use at_core::fuzzing::{LineAssembler, MAX_LINE_CONTENT, Step, parse_line};
 use at_core::{
-    ArgErrorKind, Args, RECORD_OVERHEAD, RecordTooLarge, Stop, UrcQueue, escape_into, parse_line,
+    ArgErrorKind, Args, RECORD_OVERHEAD, RecordTooLarge, Stop, UrcQueue, escape_into,
     unescape_in_place,
 };
 use proptest::collection::vec;

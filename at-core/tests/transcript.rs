@@ -13,9 +13,10 @@ mod support;
 
 use std::future::Future;
 
+use at_core::fuzzing::Settings;
 use at_core::{
     Args, CommandInfo, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, Profile,
-    Settings, Stop, UrcQueue,
+    Stop, UrcQueue,
 };
 use embassy_futures::join::join;
 use embassy_time::{Duration, Timer};
@@ -66,17 +67,30 @@ impl Bench {
         chunks: Vec<usize>,
         producer: impl Future<Output = ()>,
     ) -> (Result<Stop, ErrorKind>, Vec<u8>) {
+        let (stop, out, _) = self.run_counting(config, items, chunks, producer);
+        (stop, out)
+    }
+
+    /// [`run`](Self::run), also returning the engine's receive-error count.
+    fn run_counting<'s>(
+        &'s self,
+        config: Config,
+        items: Vec<Item<'s>>,
+        chunks: Vec<usize>,
+        producer: impl Future<Output = ()>,
+    ) -> (Result<Stop, ErrorKind>, Vec<u8>, u32) {
         let gates = Gates {
             started: &self.started,
             release: &self.release,
             raw_done: &self.raw_done,
         };
         let mut set = TestSet::with_gates(gates);
+        set.urcs = Some(&self.urcs);
         let mut engine = Engine::new(config, &self.urcs);
         let mut rx = MockRx::new(items).chunked(chunks);
         let mut tx = MockTx::new();
         let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut set), producer));
-        (stop, tx.out)
+        (stop, tx.out, engine.rx_errors())
     }
 
     async fn push(&self, record: &[u8]) {
@@ -492,7 +506,8 @@ fn cmd_query_lists_basic_then_extended_commands() {
 +CMD:12,\"AT+RAW\",0,0,1,0\r\n\
 +CMD:13,\"AT+RAWWAIT\",0,0,1,0\r\n\
 +CMD:14,\"AT+PROF\",0,1,0,0\r\n\
-+CMD:15,\"AT+DONE\",0,0,0,1\r\n";
++CMD:15,\"AT+DONE\",0,0,0,1\r\n\
++CMD:16,\"AT+FLUSH\",0,0,1,0\r\n";
     assert_bytes(
         &transcript(b"AT+CMD?\r\n"),
         &cat(&[READY, b"AT+CMD?\r\n", rows, OK]),
@@ -538,8 +553,9 @@ fn gmr_prints_version_profile_build_and_board() {
 
 #[test]
 fn gmr_shows_the_esp_at_profile_and_custom_version() {
-    let mut config = Config::new("nucleo").with_profile(Profile::EspAt);
-    config.firmware_version = "9.9.9";
+    let config = Config::new("nucleo")
+        .with_profile(Profile::EspAt)
+        .with_firmware_version("9.9.9");
     let out = transcript_with(config, b"at+gmr\r\n");
     let expected = gmr_lines("esp-at", "nucleo");
     let expected = String::from_utf8(expected)
@@ -1189,16 +1205,151 @@ fn urc_is_written_when_idle() {
 }
 
 #[test]
-fn queued_urc_goes_before_input_that_is_already_waiting() {
-    // Continuous input must not starve URCs: a queued URC is written at the next line
-    // boundary even when more input could be read at once.
+fn queued_urcs_and_waiting_input_take_turns() {
+    // Neither side starves the other: one URC, then the input read meanwhile (both lines
+    // came in one read), then the next URC.
     let urcs = UrcQueue::<64>::new();
     assert_eq!(urcs.try_push(&[URC]), Ok(true));
+    assert_eq!(urcs.try_push(&[b"+URC:2\r\n"]), Ok(true));
     let mut engine = Engine::new(config(), &urcs);
     let mut tx = MockTx::new();
     let stop = block_on(engine.run(&mut MockRx::bytes(b"AT\r\nAT\r\n"), &mut tx, &mut ()));
     assert_eq!(stop, Ok(Stop::EndOfInput));
-    assert_bytes(&tx.out, &cat(&[READY, URC, b"AT\r\n", OK, b"AT\r\n", OK]));
+    assert_bytes(
+        &tx.out,
+        &cat(&[READY, URC, b"AT\r\n", OK, b"AT\r\n", OK, b"+URC:2\r\n"]),
+    );
+}
+
+/// How many times `needle` occurs in `hay`.
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+/// Where `needle` first occurs in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len())
+        .position(|w| w == needle)
+        .expect("present")
+}
+
+#[test]
+fn command_is_answered_long_before_a_thousand_queued_urcs_drain() {
+    for chunks in modes() {
+        let urcs = UrcQueue::<16384>::new();
+        for _ in 0..1000 {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+        }
+        let end = Gate::new();
+        let mut engine = Engine::new(config(), &urcs);
+        let mut rx = MockRx::new(vec![data(b"AT\r\n"), Item::Wait(&end)]).chunked(chunks);
+        let mut tx = MockTx::new();
+        let producer = async {
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut ()), producer));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        let before = count(tx.out.get(..find(&tx.out, OK)).expect("in range"), URC);
+        assert!(before <= 2, "{before} URCs before the OK");
+        assert_bytes(
+            &tx.out,
+            &cat(&[
+                READY,
+                &URC.repeat(before),
+                b"AT\r\n",
+                OK,
+                &URC.repeat(1000 - before),
+            ]),
+        );
+    }
+}
+
+#[test]
+fn command_typed_while_urcs_keep_arriving_is_executed() {
+    // The producer refills the queue while each URC is being sent, so the queue is
+    // never empty until the command line has been read (or 5,000 URCs were sent).
+    for echo_off in [false, true] {
+        let urcs = UrcQueue::<128>::new();
+        let (typed, end) = (Gate::new(), Gate::new());
+        let mut engine = Engine::new(config(), &urcs);
+        let mut items = Vec::new();
+        if echo_off {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+            items.push(data(b"ATE0\r\n"));
+        }
+        items.extend([
+            Item::Release(&typed),
+            data(b"AT+ECHO=x\r\n"),
+            Item::Release(&typed),
+            Item::Wait(&end),
+        ]);
+        let mut rx = MockRx::new(items).bytewise();
+        let mut tx = MockTx {
+            slow: true,
+            ..MockTx::default()
+        };
+        let producer = async {
+            typed.wait().await;
+            let mut sent = 0;
+            while !typed.signaled() && sent < 5000 {
+                urcs.push(&[URC]).await.expect("fits");
+                sent += 1;
+            }
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(
+            engine.run(&mut rx, &mut tx, &mut TestSet::new()),
+            producer,
+        ));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        let answer = find(&tx.out, b"+ECHO:SET,[x]\r\n");
+        let before = count(tx.out.get(..answer).expect("in range"), URC);
+        let total = count(&tx.out, URC);
+        assert!(
+            before <= 16,
+            "echo off {echo_off}: {before} URCs before the answer"
+        );
+        assert!(total < 100, "echo off {echo_off}: {total} URCs in all");
+        if !echo_off {
+            // With echo on the typed line itself stays whole.
+            assert!(count(&tx.out, b"AT+ECHO=x\r\n+ECHO:SET,[x]\r\n") == 1);
+        }
+    }
+}
+
+#[test]
+fn urc_flood_never_breaks_a_partly_received_echoed_line() {
+    for chunks in modes() {
+        let urcs = UrcQueue::<16384>::new();
+        for _ in 0..1000 {
+            assert_eq!(urcs.try_push(&[URC]), Ok(true));
+        }
+        let end = Gate::new();
+        let mut engine = Engine::new(config(), &urcs);
+        let mut rx = MockRx::new(vec![data(b"AT+GMR\r\n"), Item::Wait(&end)]).chunked(chunks);
+        let mut tx = MockTx::new();
+        let producer = async {
+            until_empty(&urcs).await;
+            end.signal(());
+        };
+        let (stop, ()) = block_on(join(engine.run(&mut rx, &mut tx, &mut ()), producer));
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        // One URC before the first byte arrives; then the line, its whole response, and
+        // the rest of the queue.
+        assert_bytes(
+            &tx.out,
+            &cat(&[
+                READY,
+                URC,
+                b"AT+GMR\r\n",
+                &support_gmr(),
+                OK,
+                &URC.repeat(999),
+            ]),
+        );
+    }
 }
 
 #[test]
@@ -1424,6 +1575,41 @@ fn urc_may_follow_raw_data_while_the_command_waits() {
 }
 
 #[test]
+fn flush_urcs_writes_a_urc_queued_by_the_command_before_its_ok() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![data(b"AT+FLUSH=0\r\n")];
+        let (stop, out) = bench.run(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(&out, &cat(&[READY, b"AT+FLUSH=0\r\n", b"+FLUSHED\r\n", OK]));
+    }
+}
+
+#[test]
+fn flush_urcs_does_nothing_once_the_command_wrote() {
+    let bench = Bench::new();
+    let items = vec![data(b"AT+FLUSH=1\r\n"), Item::Wait(&bench.end)];
+    let producer = async {
+        // The URC is written after the result, once the engine is idle.
+        yields(20).await;
+        until_empty(&bench.urcs).await;
+        bench.end.signal(());
+    };
+    let (stop, out) = bench.run(config(), items, Vec::new(), producer);
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+FLUSH=1\r\n",
+            b"+FLUSH:1\r\n",
+            OK,
+            b"+FLUSHED\r\n",
+        ]),
+    );
+}
+
+#[test]
 fn partial_line_timeout_discards_it_silently() {
     for chunks in modes() {
         let bench = Bench::new();
@@ -1479,9 +1665,9 @@ fn partial_line_timeout_counts_from_the_last_byte_not_the_last_urc() {
 
 #[test]
 fn timeouts_of_duration_max_mean_never() {
-    let mut config = config();
-    config.partial_line_timeout = Duration::MAX;
-    config.raw_data_timeout = Duration::MAX;
+    let config = config()
+        .with_partial_line_timeout(Duration::MAX)
+        .with_raw_data_timeout(Duration::MAX);
     for chunks in modes() {
         let bench = Bench::new();
         // The engine goes idle with a partial line, and inside raw data.
@@ -1536,11 +1722,18 @@ fn urc_push_waits_for_room_and_nothing_is_dropped() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn read_error_stops_the_engine_with_its_kind() {
-    let rx = MockRx::new(vec![data(b"AT\r\n"), Item::Fail(ErrorKind::Other)]);
-    let (stop, out) = run_with(config(), rx);
-    assert_eq!(stop, Err(ErrorKind::Other));
-    assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK]));
+fn read_error_that_means_the_line_is_gone_stops_the_engine_with_its_kind() {
+    for kind in [
+        ErrorKind::BrokenPipe,
+        ErrorKind::ConnectionReset,
+        ErrorKind::ConnectionAborted,
+        ErrorKind::NotConnected,
+    ] {
+        let rx = MockRx::new(vec![data(b"AT\r\n"), Item::Fail(kind), data(b"AT\r\n")]);
+        let (stop, out) = run_with(config(), rx);
+        assert_eq!(stop, Err(kind));
+        assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK]));
+    }
 }
 
 #[test]
@@ -1558,18 +1751,160 @@ fn write_error_stops_the_engine_with_its_kind() {
 }
 
 #[test]
-fn read_error_while_a_command_waits_lets_it_finish() {
+fn line_gone_while_a_command_waits_still_writes_its_result() {
     let bench = Bench::new();
-    let items = vec![data(b"AT+WAIT\r\n"), Item::Fail(ErrorKind::TimedOut)];
+    let items = vec![data(b"AT+WAIT\r\n"), Item::Fail(ErrorKind::BrokenPipe)];
     let producer = async {
         bench.started.wait().await;
         yields(20).await;
         bench.release.signal(());
     };
     let (stop, out) = bench.run(config(), items, Vec::new(), producer);
-    assert_eq!(stop, Err(ErrorKind::TimedOut));
-    // Output stops at the first UART error.
-    assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n"]));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    // Receiving is over, but the transmitter still works.
+    assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n", OK]));
+}
+
+#[test]
+fn receive_error_while_a_command_waits_keeps_its_result_and_the_next_line_works() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+WAIT\r\n"),
+            Item::Fail(ErrorKind::InvalidData),
+            Item::Release(&bench.release),
+            data(b"AT\r\n"),
+        ];
+        let (stop, out, rx_errors) = bench.run_counting(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        assert_bytes(&out, &cat(&[READY, b"AT+WAIT\r\n", OK, b"AT\r\n", OK]));
+        assert_eq!(rx_errors, 1);
+    }
+}
+
+#[test]
+fn receive_error_inside_a_partial_line_discards_that_line_only() {
+    for chunks in modes() {
+        let bench = Bench::new();
+        let items = vec![
+            data(b"AT+GM"),
+            Item::Fail(ErrorKind::Other),
+            data(b"R\r\nAT\r\n"),
+        ];
+        let (stop, out, rx_errors) = bench.run_counting(config(), items, chunks, async {});
+        assert_eq!(stop, Ok(Stop::EndOfInput));
+        // Nothing more of the damaged line is echoed or run.
+        assert_bytes(&out, &cat(&[READY, b"AT+GM", b"AT\r\n", OK]));
+        assert_eq!(rx_errors, 1);
+    }
+}
+
+#[test]
+fn receive_error_discards_a_partial_line_with_echo_off_and_keeps_cr_lf_pairs() {
+    let bench = Bench::new();
+    let items = vec![
+        data(b"ATE0\r\nAT+FAIL=1"),
+        Item::Fail(ErrorKind::Other),
+        // The LF of this CR LF is swallowed, not an empty line or raw data start.
+        data(b"2\r\nAT+RAW=1\r\nx"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, vec![1], async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[READY, b"ATE0\r\n", OK, PROMPT, b"+RAW:1,x\r\n"]),
+    );
+    assert_eq!(rx_errors, 1);
+}
+
+#[test]
+fn receive_errors_are_counted_and_between_lines_lose_nothing() {
+    let bench = Bench::new();
+    let items = vec![
+        Item::Fail(ErrorKind::Other),
+        data(b"AT\r\n"),
+        Item::Fail(ErrorKind::InvalidData),
+        Item::Fail(ErrorKind::TimedOut),
+        data(b"AT\r\n"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, Vec::new(), async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&out, &cat(&[READY, b"AT\r\n", OK, b"AT\r\n", OK]));
+    assert_eq!(rx_errors, 3);
+}
+
+#[test]
+fn receive_error_inside_raw_data_fails_it() {
+    let bench = Bench::new();
+    let items = vec![
+        data(b"AT+RAW=4\r\nab"),
+        Item::Fail(ErrorKind::Other),
+        data(b"AT\r\n"),
+    ];
+    let (stop, out, rx_errors) = bench.run_counting(config(), items, Vec::new(), async {});
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+RAW=4\r\n",
+            PROMPT,
+            b"+RAW:FAIL\r\n",
+            b"AT\r\n",
+            OK,
+        ]),
+    );
+    assert_eq!(rx_errors, 1);
+}
+
+#[test]
+fn urc_whose_write_fails_stays_queued() {
+    let urcs = UrcQueue::<64>::new();
+    assert_eq!(urcs.try_push(&[URC]), Ok(true));
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx {
+        fail_after: Some(READY.len() + 3),
+        ..MockTx::default()
+    };
+    let stop = block_on(engine.run(&mut MockRx::new(Vec::new()), &mut tx, &mut ()));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    assert_eq!(urcs.len(), 1);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::new(Vec::new()), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, URC);
+}
+
+#[test]
+fn input_read_with_the_line_that_ended_run_is_kept_for_the_next_run() {
+    // One read brings three lines; a write error ends `run` while the first is answered.
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx {
+        fail_after: Some(READY.len() + b"AT\r\n".len() + 2),
+        ..MockTx::default()
+    };
+    let mut rx = MockRx::bytes(b"AT\r\nATE0\r\nAT\r\n");
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut ()));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    // The port runs again on a fresh UART: the two lines already read still run.
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, &cat(&[b"ATE0\r\n", OK, OK]));
+}
+
+#[test]
+fn restart_forgets_input_read_with_the_rst_line() {
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b"AT+RST\r\nAT\r\n"), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::Restart));
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, READY);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1705,7 +2040,7 @@ fn tuple_of_sets_continues_the_cmd_indices() {
     let out = run_set(&mut set, b"AT+CMD?\r\n");
     let text = String::from_utf8(out).expect("ascii");
     assert!(
-        text.contains("+CMD:15,\"AT+DONE\",0,0,0,1\r\n+CMD:16,\"AT+PING\",0,0,0,1\r\n+CMD:17,\"AT+GMR\",0,0,0,1\r\n\r\nOK\r\n"),
+        text.contains("+CMD:16,\"AT+FLUSH\",0,0,1,0\r\n+CMD:17,\"AT+PING\",0,0,0,1\r\n+CMD:18,\"AT+GMR\",0,0,0,1\r\n\r\nOK\r\n"),
         "{text}"
     );
     let mut set = ((), ExtraSet);

@@ -29,8 +29,8 @@ impl Options {
         Self {
             profile,
             pubraw_max: match profile {
-                Profile::Seed => 512,
                 Profile::EspAt => 1024,
+                _ => 512,
             },
             command_timeout: Duration::from_secs(15),
             reconnect_min: Duration::from_secs(1),
@@ -60,16 +60,16 @@ impl Options {
     /// The longest broker host name.
     pub const fn max_host(&self) -> usize {
         match self.profile {
-            Profile::Seed => 64,
             Profile::EspAt => 128,
+            _ => 64,
         }
     }
 
     /// The longest will message.
     pub const fn max_lwt_msg(&self) -> usize {
         match self.profile {
-            Profile::Seed => 64,
             Profile::EspAt => 128,
+            _ => 64,
         }
     }
 }

@@ -5,7 +5,8 @@
 
 #![no_main]
 
-use at_core::{Args, escape_into, parse_line, unescape_in_place};
+use at_core::fuzzing::parse_line;
+use at_core::{Args, escape_into, unescape_in_place};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

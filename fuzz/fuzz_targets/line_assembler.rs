@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use at_core::line::{LineAssembler, MAX_LINE_CONTENT, Step};
+use at_core::fuzzing::{LineAssembler, MAX_LINE_CONTENT, Step};
 use libfuzzer_sys::fuzz_target;
 
 /// SPEC.md: at most 254 bytes before the terminator.

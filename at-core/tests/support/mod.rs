@@ -1,219 +1,32 @@
-//! Shared test support: a scripted mock UART (async and blocking), a command set that
-//! exercises every service of the [`Context`], and helpers that run the engine over them.
+//! Shared test support: a command set that exercises every service of the [`Context`],
+//! a blocking mock UART, and helpers that run the engine over them. The async mock UART
+//! and byte helpers are at-core's own (`at_core::mock`, feature `mock`), re-exported.
 
 #![allow(
     dead_code,
+    unused_imports,
     reason = "each test crate uses a different part of the support module"
 )]
 
 use std::collections::VecDeque;
-use std::future::Future;
 
 use at_core::{
     Args, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, RawDataTimeout, Stop,
     UrcQueue,
 };
-use embassy_futures::select::{Either, select};
 use embassy_futures::yield_now;
-use embassy_sync::blocking_mutex::raw::NoopRawMutex;
-use embassy_sync::signal::Signal;
-use embassy_time::{Duration, Timer};
+use embassy_time::Duration;
 use embedded_io_async::ErrorKind;
 
-/// The boot line.
-pub const READY: &[u8] = b"\r\nready\r\n";
-/// The success result.
-pub const OK: &[u8] = b"\r\nOK\r\n";
-/// The failure result.
-pub const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// The busy line.
-pub const BUSY: &[u8] = b"busy p...\r\n";
-/// The raw data prompt.
-pub const PROMPT: &[u8] = b"\r\nOK\r\n\r\n>";
+pub use at_core::mock::{Gate, Item, MockRx, MockTx, assert_bytes, block_on, cat, data, show};
 
-/// A one-shot event shared by the test, the mock UART and the command set.
-pub type Gate = Signal<NoopRawMutex, ()>;
-
-/// Concatenates byte strings: `cat(&[READY, b"AT\r\n", OK])`.
-pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
-}
+pub use at_core::wire::{BUSY, ERROR, OK, PROMPT, READY};
 
 /// `ERR CODE:0x%08x\r\n` followed by `\r\nERROR\r\n`.
 pub fn err(code: u32) -> Vec<u8> {
     let mut out = format!("ERR CODE:0x{code:08x}\r\n").into_bytes();
     out.extend_from_slice(ERROR);
     out
-}
-
-/// Shows bytes readably in assertion messages.
-pub fn show(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
-}
-
-/// Asserts byte equality with a readable message.
-#[track_caller]
-pub fn assert_bytes(got: &[u8], expected: &[u8]) {
-    assert!(
-        got == expected,
-        "output differs\n     got: {}\nexpected: {}",
-        show(got),
-        show(expected)
-    );
-}
-
-/// One step of the scripted UART input.
-pub enum Item<'a> {
-    /// Bytes to deliver (split into reads of at most the reader's chunk size).
-    Data(Vec<u8>),
-    /// Once every byte before it has been read: signal the gate, then yield once so
-    /// that the engine's other futures see it before more input arrives.
-    Release(&'a Gate),
-    /// Stall until the gate is signalled.
-    Wait(&'a Gate),
-    /// Fail the read with this error.
-    Fail(ErrorKind),
-}
-
-/// Shorthand for [`Item::Data`].
-pub fn data(bytes: &[u8]) -> Item<'static> {
-    Item::Data(bytes.to_vec())
-}
-
-/// A scripted UART reader: yields the items in order, then end of input (`Ok(0)`).
-///
-/// Reads are cancel-safe: an item is removed only once it has had its effect.
-pub struct MockRx<'a> {
-    items: VecDeque<Item<'a>>,
-    /// Chunk sizes to cycle through for reads (empty: as much as the buffer takes).
-    chunks: Vec<usize>,
-    next_chunk: usize,
-}
-
-impl<'a> MockRx<'a> {
-    /// A reader over `items`, delivering each data item in as few reads as possible.
-    pub fn new(items: Vec<Item<'a>>) -> Self {
-        Self {
-            items: items.into(),
-            chunks: Vec::new(),
-            next_chunk: 0,
-        }
-    }
-
-    /// A reader over one block of bytes.
-    pub fn bytes(input: &[u8]) -> Self {
-        Self::new(vec![data(input)])
-    }
-
-    /// The same reader delivering one byte per read.
-    pub fn bytewise(self) -> Self {
-        self.chunked(vec![1])
-    }
-
-    /// The same reader delivering reads of the given sizes in turn (0 counts as 1).
-    pub fn chunked(mut self, sizes: Vec<usize>) -> Self {
-        self.chunks = sizes;
-        self
-    }
-
-    fn chunk_limit(&mut self) -> usize {
-        match self.chunks.get(self.next_chunk % self.chunks.len().max(1)) {
-            Some(&size) => {
-                self.next_chunk += 1;
-                size.max(1)
-            }
-            None => usize::MAX,
-        }
-    }
-}
-
-impl embedded_io_async::ErrorType for MockRx<'_> {
-    type Error = ErrorKind;
-}
-
-impl embedded_io_async::Read for MockRx<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
-        loop {
-            match self.items.front_mut() {
-                None => return Ok(0),
-                Some(Item::Data(bytes)) if bytes.is_empty() => {
-                    self.items.pop_front();
-                }
-                Some(Item::Data(_)) => {
-                    let limit = self.chunk_limit();
-                    let Some(Item::Data(bytes)) = self.items.front_mut() else {
-                        continue;
-                    };
-                    let n = bytes.len().min(buf.len()).min(limit);
-                    for (slot, byte) in buf.iter_mut().zip(bytes.drain(..n)) {
-                        *slot = byte;
-                    }
-                    if bytes.is_empty() {
-                        self.items.pop_front();
-                    }
-                    return Ok(n);
-                }
-                Some(Item::Release(gate)) => {
-                    let gate = *gate;
-                    self.items.pop_front();
-                    gate.signal(());
-                    yield_now().await;
-                }
-                Some(Item::Wait(gate)) => {
-                    let gate = *gate;
-                    gate.wait().await;
-                    self.items.pop_front();
-                }
-                Some(Item::Fail(kind)) => {
-                    let kind = *kind;
-                    self.items.pop_front();
-                    return Err(kind);
-                }
-            }
-        }
-    }
-}
-
-/// A UART writer that records every byte, optionally failing after `fail_after` bytes.
-#[derive(Debug, Default)]
-pub struct MockTx {
-    /// Everything written.
-    pub out: Vec<u8>,
-    /// Fail writes once this many bytes have been accepted.
-    pub fail_after: Option<usize>,
-    /// The number of flushes.
-    pub flushes: usize,
-}
-
-impl MockTx {
-    /// An empty recorder.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl embedded_io_async::ErrorType for MockTx {
-    type Error = ErrorKind;
-}
-
-impl embedded_io_async::Write for MockTx {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
-        let room = match self.fail_after {
-            Some(limit) => limit.saturating_sub(self.out.len()),
-            None => usize::MAX,
-        };
-        if room == 0 && !buf.is_empty() {
-            return Err(ErrorKind::BrokenPipe);
-        }
-        let n = buf.len().min(room);
-        self.out.extend_from_slice(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-
-    async fn flush(&mut self) -> Result<(), ErrorKind> {
-        self.flushes += 1;
-        Ok(())
-    }
 }
 
 /// A blocking UART reader over fixed bytes, reporting readiness like a real UART.
@@ -310,6 +123,9 @@ at_core::command_table! {
         Prof = "+PROF": QUERY,
         /// `AT+DONE`: writes its own result line.
         Done = "+DONE": EXECUTE,
+        /// `AT+FLUSH=<0|1>`: with 1 writes `+FLUSH:1` first; queues `+FLUSHED` in the
+        /// set's URC queue, calls `flush_urcs`, answers `OK`.
+        Flush = "+FLUSH": SET,
     }
 }
 
@@ -331,6 +147,8 @@ pub struct TestSet<'a> {
     pub gates: Option<Gates<'a>>,
     /// How many commands of this set ran.
     pub executed: usize,
+    /// The URC queue `AT+FLUSH` pushes to.
+    pub urcs: Option<&'a UrcQueue<512>>,
 }
 
 impl<'a> TestSet<'a> {
@@ -343,7 +161,7 @@ impl<'a> TestSet<'a> {
     pub fn with_gates(gates: Gates<'a>) -> Self {
         Self {
             gates: Some(gates),
-            executed: 0,
+            ..Self::default()
         }
     }
 
@@ -364,6 +182,7 @@ fn form_name(form: Form) -> &'static str {
         Form::Query => "QUERY",
         Form::Set => "SET",
         Form::Execute => "EXEC",
+        _ => "OTHER",
     }
 }
 
@@ -459,6 +278,16 @@ impl CommandSet for TestSet<'_> {
                 let line = format!("+PROF:{}", cx.profile().name());
                 cx.write_line(line.as_bytes()).await;
             }
+            TestCommand::Flush => {
+                args.expect_count(1..=1)?;
+                if args.int(0u8..=1)? == 1 {
+                    cx.write_line(b"+FLUSH:1").await;
+                }
+                let urcs = self.urcs.ok_or(ErrorCode::INVALID_PARAMETER)?;
+                urcs.try_push(&[b"+FLUSHED\r\n"])
+                    .map_err(|_| ErrorCode::INVALID_PARAMETER)?;
+                cx.flush_urcs(usize::MAX).await;
+            }
             TestCommand::Done => {
                 cx.write_line(b"+DONE:OK").await;
                 return Ok(Outcome::Done);
@@ -475,26 +304,12 @@ pub fn config() -> Config {
 
 /// [`config`] with a 50 ms raw-data timeout.
 pub fn short_raw_timeout() -> Config {
-    let mut config = config();
-    config.raw_data_timeout = Duration::from_millis(50);
-    config
+    config().with_raw_data_timeout(Duration::from_millis(50))
 }
 
 /// [`config`] with a 50 ms partial-line timeout.
 pub fn short_partial_timeout() -> Config {
-    let mut config = config();
-    config.partial_line_timeout = Duration::from_millis(50);
-    config
-}
-
-/// Runs `future` to completion, failing the test if it takes more than 20 s (a hang).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    embassy_futures::block_on(async {
-        match select(future, Timer::after(Duration::from_secs(20))).await {
-            Either::First(output) => output,
-            Either::Second(()) => panic!("the engine hung"),
-        }
-    })
+    config().with_partial_line_timeout(Duration::from_millis(50))
 }
 
 /// Runs an engine with `config` and a gate-less [`TestSet`] over `rx` to its end.

@@ -69,8 +69,6 @@ pub(super) fn state_field<const P: usize, const S: usize>(
 ) {
     let link = client.link();
     let _ = match client.options().profile {
-        Profile::Seed if link == LinkState::Connected => line.write_str("connected"),
-        Profile::Seed => line.write_str("disconnect"),
         Profile::EspAt => {
             let configured = config.is_some_and(|config| config.user.is_some());
             let conn_configured = config.is_some_and(|config| config.conn_configured);
@@ -84,6 +82,8 @@ pub(super) fn state_field<const P: usize, const S: usize>(
             };
             write!(line, "{state}")
         }
+        _ if link == LinkState::Connected => line.write_str("connected"),
+        _ => line.write_str("disconnect"),
     };
 }
 
@@ -102,15 +102,6 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
         line.push_bytes(b"+MQTTCONN:0,");
         state_field(client, config, &mut line);
         match client.options().profile {
-            Profile::Seed => {
-                let _ = write!(
-                    line,
-                    ",{scheme},\"{}\",{},{}",
-                    target.host,
-                    target.port,
-                    u8::from(target.reconnect)
-                );
-            }
             Profile::EspAt => {
                 let _ = write!(line, ",{scheme},\"{}\",\"", target.host);
                 if target.port != 0 {
@@ -119,6 +110,15 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
                 line.push_bytes(b"\",\"");
                 line.push_bytes(config.map_or(&[][..], MqttConfig::path));
                 let _ = write!(line, "\",{}", u8::from(target.reconnect));
+            }
+            _ => {
+                let _ = write!(
+                    line,
+                    ",{scheme},\"{}\",{},{}",
+                    target.host,
+                    target.port,
+                    u8::from(target.reconnect)
+                );
             }
         }
         line

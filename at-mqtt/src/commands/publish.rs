@@ -122,8 +122,8 @@ impl<'a> PubRaw<'a> {
         // A command that cannot start answers `ERROR` and shows no prompt.
         client.require_connected()?;
         let (ok, fail): (&[u8], &[u8]) = match client.options().profile {
-            Profile::Seed => (b"+MQTTPUBRAW:OK\r\n", b"+MQTTPUBRAW:FAIL\r\n"),
             Profile::EspAt => (b"+MQTTPUB:OK\r\n", b"+MQTTPUB:FAIL\r\n"),
+            _ => (b"+MQTTPUBRAW:OK\r\n", b"+MQTTPUBRAW:FAIL\r\n"),
         };
         let result = client
             .publish_raw(cx, self.target.topic, self.length, self.target.delivery())

@@ -168,7 +168,7 @@ async fn modem(
         loop {
             match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => esp_hal::system::software_reset(),
-                Ok(Stop::EndOfInput) => {}
+                Ok(_) => {}
                 Err(error) => println!("AT UART error: {:?}", error),
             }
         }

@@ -59,7 +59,7 @@ pub async fn serve<R: Read, W: Write>(
     loop {
         match power_on(rx, tx, board).await? {
             Stop::Restart => {}
-            Stop::EndOfInput => return Ok(()),
+            _ => return Ok(()),
         }
     }
 }

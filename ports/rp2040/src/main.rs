@@ -180,8 +180,8 @@ async fn modem(net: Stack<'static>, mut rx: BufferedUartRx, mut tx: BufferedUart
         loop {
             match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => SCB::sys_reset(),
-                Ok(Stop::EndOfInput) => {}
-                // Framing, parity, break and overrun errors end a run; start again.
+                Ok(_) => {}
+                // Errors that mean the line is gone, or a write error, end a run; start again.
                 Err(error) => warn!("AT UART error: {}", defmt::Debug2Format(&error)),
             }
         }

@@ -189,7 +189,7 @@ async fn modem(
         loop {
             match engine.run(&mut rx, &mut tx, &mut commands).await {
                 Ok(Stop::Restart) => SCB::sys_reset(),
-                Ok(Stop::EndOfInput) => {}
+                Ok(_) => {}
                 Err(error) => warn!("AT UART error: {}", defmt::Debug2Format(&error)),
             }
         }
