@@ -288,7 +288,9 @@ fn flood_does_not_lock_the_host_out() {
     let sent = Instant::now();
     modem.send_line(&unsub);
     let mut unsubscribed = false;
-    match modem.read_paced_until(OK, UART_BYTES_PER_SECOND, limit) {
+    // The UNSUBACK queues behind the messages the broker already sent, which reach the
+    // serial line at its pace: the command's own 15 s bound applies (SPEC section 5).
+    match modem.read_paced_until(OK, UART_BYTES_PER_SECOND, PUBLISH_DEADLINE) {
         Ok(bytes) => {
             let latency = sent.elapsed();
             eprintln!("flood: AT+MQTTUNSUB -> OK in {latency:.3?}");
@@ -303,15 +305,15 @@ fn flood_does_not_lock_the_host_out() {
             } else {
                 unsubscribed = true;
             }
-            if latency > Duration::from_secs(2) {
+            if latency > PUBLISH_DEADLINE {
                 failures.push(format!(
                     "AT+MQTTUNSUB was answered OK {latency:.3?} after it was sent; expected \
-                     within 2 s"
+                     within its bound ({PUBLISH_BOUND:?})"
                 ));
             }
         }
         Err(bytes) => failures.push(format!(
-            "AT+MQTTUNSUB was not answered within {limit:?}; {} bytes came meanwhile",
+            "AT+MQTTUNSUB was not answered within {PUBLISH_DEADLINE:?}; {} bytes came meanwhile",
             bytes.len()
         )),
     }
