@@ -12,23 +12,18 @@
 #![no_std]
 #![no_main]
 
-use at_core::{Engine, Profile, Stop, UrcQueue};
-use at_mqtt::budget::{
-    MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, TCP_SOCKET_BYTES,
-    TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES, URC_QUEUE_BYTES,
-};
-use at_mqtt::station::{EmbassyInterface, IpCommands};
-use at_mqtt::{EmbassyNetwork, MqttCommands, Options, Runner, Shared, TlsPsk};
+use at_mqtt::budget::{TCP_SOCKET_BYTES, TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
+use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources, TlsPsk};
 use cortex_m::peripheral::SCB;
-use defmt::{info, warn};
+use defmt::info;
 use embassy_executor::Spawner;
-use embassy_futures::select::{Either3, select3};
-use embassy_net::{DhcpConfig, Stack, StackResources};
+use embassy_net::{DhcpConfig, StackResources};
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::peripherals::{ETH, ETH_SMA};
 use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
-use embassy_stm32::usart::{BufferedUart, BufferedUartRx, BufferedUartTx};
+use embassy_stm32::usart::BufferedUart;
 use embassy_stm32::{Config, bind_interrupts, eth, peripherals, rng, usart};
 use static_cell::{ConstStaticCell, StaticCell};
 use {defmt_rtt as _, panic_probe as _};
@@ -53,25 +48,24 @@ async fn main(spawner: Spawner) -> ! {
     info!("{} starting", BOARD);
 
     // The AT UART: USART3 on the ST-LINK virtual COM port, 115200 8N1.
-    static UART_TX: StaticCell<[u8; 512]> = StaticCell::new();
-    static UART_RX: StaticCell<[u8; 1024]> = StaticCell::new();
+    static UART_TX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
+    static UART_RX: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
     let mut uart_config = usart::Config::default();
     uart_config.baudrate = 115_200;
     let uart = BufferedUart::new(
         p.USART3,
         p.PD9,
         p.PD8,
-        UART_TX.init([0; 512]),
-        UART_RX.init([0; 1024]),
+        UART_TX.take(),
+        UART_RX.take(),
         Irqs,
         uart_config,
     )
     .expect("USART3 configuration");
-    let (tx, rx) = uart.split();
+    let (mut tx, mut rx) = uart.split();
 
     // The network: Ethernet MAC + LAN8742A, a locally administered MAC address derived
-    // from the chip's unique ID, DHCP.
-    // The RNG also supplies the TLS handshakes' randomness.
+    // from the chip's unique ID, DHCP. The RNG also supplies the TLS handshakes.
     let mut rng = Rng::new(p.RNG, Irqs);
     let mut seed = [0; 8];
     rng.fill_bytes(&mut seed);
@@ -87,7 +81,7 @@ async fn main(spawner: Spawner) -> ! {
         p.PG13,
         p.PB13,
         p.PG11,
-        mac_address(),
+        mac_from_unique_id(&embassy_stm32::uid::uid()),
         p.ETH_SMA,
         p.PA2,
         p.PC1,
@@ -101,7 +95,21 @@ async fn main(spawner: Spawner) -> ! {
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
 
-    modem(net, rx, tx, rng).await
+    // The modem, in this task: the AT engine with the MQTT and IP commands, the MQTT
+    // runner (scheme 2 with the hardware RNG) and the network log. `AT+RST` resets the
+    // chip; a UART error restarts the engine only.
+    static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
+    static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
+        ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
+    static TLS: ConstStaticCell<([u8; TLS_RECORD_RX_BYTES], [u8; TLS_RECORD_TX_BYTES])> =
+        ConstStaticCell::new(([0; TLS_RECORD_RX_BYTES], [0; TLS_RECORD_TX_BYTES]));
+    let ([tcp_rx, tcp_tx], (tls_rx, tls_tx)) = (TCP.take(), TLS.take());
+    let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
+    let extra = IpCommands::new(EmbassyInterface::new(net));
+    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
+        .with_tls_psk(TlsPsk::new(&mut rng, tls_rx, tls_tx));
+    let reset = || SCB::sys_reset();
+    match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
 }
 
 /// 168 MHz from the ST-LINK's 8 MHz MCO; PLL Q gives the 48 MHz the RNG needs.
@@ -130,83 +138,8 @@ fn clocks() -> Config {
     config
 }
 
-/// A locally administered unicast MAC address made from the chip's 96-bit unique ID, so
-/// that several boards on one network get different addresses.
-fn mac_address() -> [u8; 6] {
-    let uid = embassy_stm32::uid::uid();
-    let mut mac = [0x02, 0, 0, 0, 0, 0];
-    for chunk in uid.chunks(5) {
-        for (slot, byte) in mac.iter_mut().skip(1).zip(chunk) {
-            *slot ^= byte;
-        }
-    }
-    mac
-}
-
 /// Drives the TCP/IP stack: Ethernet frames in and out, DHCP, timers.
 #[embassy_executor::task]
 async fn net_task(mut runner: embassy_net::Runner<'static, EthDevice>) -> ! {
     runner.run().await
-}
-
-/// The modem: the AT engine on the UART with the MQTT and network commands, the MQTT
-/// runner that owns the broker connection, and the network log, joined in this one task
-/// (the URC queue and the shared MQTT state are not `Sync`, so they live in this
-/// future). `AT+RST` resets the chip; a UART error restarts the engine only.
-async fn modem(
-    net: Stack<'static>,
-    mut rx: BufferedUartRx<'static>,
-    mut tx: BufferedUartTx<'static>,
-    mut rng: Rng<'static, peripherals::RNG>,
-) -> ! {
-    static TCP_RX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
-        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
-    static TCP_TX: ConstStaticCell<[u8; TCP_SOCKET_BYTES]> =
-        ConstStaticCell::new([0; TCP_SOCKET_BYTES]);
-    static MQTT_RX: ConstStaticCell<[u8; MQTT_RX_BYTES]> = ConstStaticCell::new([0; MQTT_RX_BYTES]);
-    static MQTT_TX: ConstStaticCell<[u8; MQTT_TX_BYTES]> = ConstStaticCell::new([0; MQTT_TX_BYTES]);
-    static TLS_RX: ConstStaticCell<[u8; TLS_RECORD_RX_BYTES]> =
-        ConstStaticCell::new([0; TLS_RECORD_RX_BYTES]);
-    static TLS_TX: ConstStaticCell<[u8; TLS_RECORD_TX_BYTES]> =
-        ConstStaticCell::new([0; TLS_RECORD_TX_BYTES]);
-
-    let urcs = UrcQueue::<URC_QUEUE_BYTES>::new();
-    let shared = Shared::<PAYLOAD_BYTES, SUBSCRIPTIONS>::new(Options::new(Profile::Seed));
-    let mut engine = Engine::new(at_core::Config::new(BOARD), &urcs);
-    let mut commands = (
-        MqttCommands::new(&shared),
-        IpCommands::new(EmbassyInterface::new(net)),
-    );
-    let network = EmbassyNetwork::new(net, TCP_RX.take(), TCP_TX.take());
-    let tls = TlsPsk::new(&mut rng, TLS_RX.take(), TLS_TX.take());
-    let mut runner =
-        Runner::new(&shared, &urcs, network, MQTT_RX.take(), MQTT_TX.take()).with_tls_psk(tls);
-    info!(
-        "largest inbound MQTT packet: {} bytes",
-        runner.max_inbound_packet()
-    );
-    let at = async {
-        loop {
-            match engine.run(&mut rx, &mut tx, &mut commands).await {
-                Ok(Stop::Restart) => SCB::sys_reset(),
-                Ok(_) => {}
-                Err(error) => warn!("AT UART error: {}", defmt::Debug2Format(&error)),
-            }
-        }
-    };
-    match select3(at, runner.run(), log_network(net)).await {
-        Either3::First(never) | Either3::Second(never) | Either3::Third(never) => never,
-    }
-}
-
-/// Logs each change of the DHCP lease.
-async fn log_network(net: Stack<'static>) -> ! {
-    loop {
-        net.wait_config_up().await;
-        if let Some(config) = net.config_v4() {
-            info!("network up: {}", config.address);
-        }
-        net.wait_config_down().await;
-        info!("network down");
-    }
 }
