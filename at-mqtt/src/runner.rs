@@ -256,7 +256,7 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
                 }
             }
             debug!("next attempt in {} ms", delay.as_millis());
-            if let Err(clean) = link.serve_unlinked(Timer::after(delay)).await {
+            if let Err(clean) = link.serve_unlinked(Timer::at(deadline_after(delay))).await {
                 return End::Cleaned(clean);
             }
             deadline = deadline_after(state.options.command_timeout);

@@ -1,0 +1,385 @@
+//! Fault injection at unit level: the real engine and runner (assembled by [`Modem`])
+//! against a scripted broker and an interactive host line, no sockets. Every accepted
+//! command must end with exactly one result within its bound, whatever the broker or the
+//! host does, and the modem must stay usable.
+
+mod support;
+
+use std::future::{Future, pending};
+
+use at_core::Config;
+use at_core::mock::block_on;
+use at_mqtt::{Modem, ModemResources, Options};
+use embassy_futures::select::{Either, select};
+use embassy_time::{Duration, Instant, Timer};
+use embedded_io_async::ErrorKind;
+use support::{Broker, HostLine, MockNetwork, Sent, count, since};
+
+const OK: &[u8] = b"\r\nOK\r\n";
+const ERROR: &[u8] = b"\r\nERROR\r\n";
+const CONNECTED: &[u8] = b"+MQTTCONNECTED:0\r\n";
+const DISCONNECTED: &[u8] = b"+MQTTDISCONNECTED:0\r\n";
+/// The acknowledgement bound the scenarios use (SPEC's 15 s, shortened).
+const BOUND: Duration = Duration::from_millis(300);
+
+fn options() -> Options {
+    Options::new(at_core::Profile::Seed)
+        .with_command_timeout(BOUND)
+        .with_reconnect_delays(Duration::from_millis(20), Duration::from_millis(100))
+}
+
+/// Runs `script` against a fresh modem (echo off once the script sends `ATE0`).
+fn scenario<F: Future<Output = ()>>(
+    config: Config,
+    options: Options,
+    script: impl FnOnce(HostLine, Broker) -> F,
+) {
+    let broker = Broker::new();
+    let host = HostLine::new();
+    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 512, 4>::new());
+    let (mut rx, mut tx) = host.uart();
+    let network = MockNetwork(broker.clone());
+    let mut modem = Modem::with_options(&mut resources, config, options, network, ());
+    block_on(async {
+        let run = modem.run_once(&mut rx, &mut tx, pending());
+        match select(run, script(host.clone(), broker.clone())).await {
+            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
+            Either::Second(()) => {}
+        }
+    });
+}
+
+fn seed(script: impl AsyncFnOnce(HostLine, Broker)) {
+    scenario(Config::new("mock"), options(), |host, broker| async move {
+        script(host, broker).await;
+    });
+}
+
+/// Echo off, configured, connected.
+async fn connect(host: &HostLine, reconnect: u8) {
+    host.exchange("ATE0", OK).await;
+    host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+        .await;
+    let line = format!("AT+MQTTCONN=0,\"broker\",1883,{reconnect}");
+    let reply = host.exchange(&line, OK).await;
+    assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+}
+
+async fn subscribe(host: &HostLine, filter: &str) {
+    let reply = host
+        .exchange(&format!("AT+MQTTSUB=0,\"{filter}\",1"), OK)
+        .await;
+    assert_eq!(reply, OK, "subscribe {filter}");
+}
+
+/// The modem still answers.
+async fn usable(host: &HostLine) {
+    let reply = host.exchange("AT", OK).await;
+    assert!(!reply.windows(4).any(|w| w == b"busy"), "still busy");
+}
+
+async fn ms(n: u64) {
+    Timer::after(Duration::from_millis(n)).await;
+}
+
+/// Asserts `reply` (all output from the command to its result) holds `result` once and
+/// no other final result.
+fn one_result(reply: &[u8], result: &[u8]) {
+    let results = count(reply, OK) + count(reply, ERROR);
+    assert_eq!(results, 1, "one result: {}", at_core::mock::show(reply));
+    assert!(reply.ends_with(result), "ends with the expected result");
+}
+
+#[test]
+fn broker_closes_while_publish_waits_for_puback() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        broker.freeze();
+        let start = Instant::now();
+        host.send(r#"AT+MQTTPUB=0,"x/y","hello",1,0"#);
+        ms(30).await;
+        broker.close();
+        let reply = host.expect(ERROR).await;
+        one_result(&reply, ERROR);
+        assert!(since(start) < BOUND, "ended at the loss, not at the bound");
+        host.expect(DISCONNECTED).await;
+        usable(&host).await;
+    });
+}
+
+#[test]
+fn broker_closes_while_subscribe_waits_for_suback() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        broker.freeze();
+        host.send(r#"AT+MQTTSUB=0,"a/#",1"#);
+        ms(30).await;
+        broker.close();
+        one_result(&host.expect(ERROR).await, ERROR);
+        usable(&host).await;
+        let query = host.exchange("AT+MQTTSUB?", OK).await;
+        assert_eq!(query, OK, "nothing subscribed");
+    });
+}
+
+#[test]
+fn broker_closes_while_unsubscribe_waits_for_unsuback() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        subscribe(&host, "a/#").await;
+        broker.freeze();
+        host.send(r#"AT+MQTTUNSUB=0,"a/#""#);
+        ms(30).await;
+        broker.close();
+        one_result(&host.expect(ERROR).await, ERROR);
+        usable(&host).await;
+    });
+}
+
+#[test]
+fn connect_ends_with_error_when_the_stream_ends_before_connack() {
+    seed(async |host, broker| {
+        host.exchange("ATE0", OK).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+            .await;
+        broker.freeze();
+        host.send(r#"AT+MQTTCONN=0,"broker",1883,1"#);
+        ms(30).await;
+        broker.close();
+        one_result(&host.expect(ERROR).await, ERROR);
+        let query = host.exchange("AT+MQTTCONN?", OK).await;
+        assert!(query.starts_with(b"+MQTTCONN:0,disconnect,1,\"broker\",1883,1"));
+        broker.thaw();
+        let line = r#"AT+MQTTCONN=0,"broker",1883,1"#;
+        assert!(host.exchange(line, OK).await.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+    });
+}
+
+#[test]
+fn stalled_broker_times_publish_out_and_keeps_the_link() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        broker.freeze();
+        let start = Instant::now();
+        let reply = host
+            .exchange(r#"AT+MQTTPUB=0,"x/y","stuck",1,0"#, ERROR)
+            .await;
+        one_result(&reply, ERROR);
+        assert!(since(start) >= BOUND, "waited for the acknowledgement");
+        broker.thaw();
+        // The link is still the same one: no disconnect, no new connection.
+        let reply = host.exchange(r#"AT+MQTTPUB=0,"x/y","next",1,0"#, OK).await;
+        one_result(&reply, OK);
+        assert_eq!(count(&host.output(), DISCONNECTED), 0);
+        assert_eq!(broker.connects(), 1);
+    });
+}
+
+#[test]
+fn a_full_urc_queue_while_publish_waits_ends_with_one_result_and_loses_nothing() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        subscribe(&host, "in/#").await;
+        broker.freeze();
+        host.send(r#"AT+MQTTPUB=0,"x/y","behind",1,0"#);
+        ms(30).await;
+        // The host stops reading; the broker sends more than the URC queue holds, then
+        // the PUBACK behind it.
+        host.stall(true);
+        let payload = [b'm'; 200];
+        for _ in 0..20 {
+            broker.publish("in/flood", &payload);
+        }
+        broker.thaw();
+        ms(2 * BOUND.as_millis()).await;
+        host.stall(false);
+        let reply = host.expect(ERROR).await;
+        assert_eq!(count(&reply, OK), 0, "only the ERROR");
+        // Every accepted message reaches the host.
+        let header = b"+MQTTSUBRECV:0,\"in/flood\",200,";
+        for _ in 0..100 {
+            if count(&host.output(), header) == 20 {
+                break;
+            }
+            ms(20).await;
+        }
+        assert_eq!(count(&host.output(), header), 20, "no message lost");
+        usable(&host).await;
+    });
+}
+
+#[test]
+fn a_command_is_answered_before_a_thousand_queued_urcs_drain() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        subscribe(&host, "in/#").await;
+        for n in 0..1000 {
+            broker.publish("in/x", format!("{n:04}").as_bytes());
+        }
+        // The flood is flowing: the queue stays full from here on.
+        ms(5).await;
+        let sent_at = host.output().len();
+        host.exchange("AT", OK).await;
+        let output = host.output();
+        let answered_at = sent_at
+            + output[sent_at..]
+                .windows(OK.len())
+                .position(|w| w == OK)
+                .expect("OK after the AT");
+        let between = count(&output[sent_at..answered_at], b"+MQTTSUBRECV");
+        assert!(between <= 2, "{between} URCs went between the AT and its OK");
+        host.expect(b"+MQTTSUBRECV:0,\"in/x\",4,0999\r\n").await;
+        assert_eq!(count(&host.output(), b"+MQTTSUBRECV"), 1000);
+    });
+}
+
+#[test]
+fn unsubscribe_during_resubscription_keeps_the_others() {
+    seed(async |host, broker| {
+        connect(&host, 1).await;
+        for filter in ["a", "b", "c"] {
+            subscribe(&host, filter).await;
+        }
+        broker.hold_subacks();
+        broker.close();
+        host.expect(DISCONNECTED).await;
+        // Wait for the reconnect's first SUBSCRIBE.
+        for _ in 0..200 {
+            if broker.connects() == 2 && matches!(broker.sent().last(), Some(Sent::Subscribe(_)))
+            {
+                break;
+            }
+            ms(5).await;
+        }
+        let reply = host
+            .exchange(r#"AT+MQTTUNSUB=0,"b""#, OK)
+            .await;
+        assert_eq!(reply, b"NO UNSUBSCRIBE\r\n\r\nOK\r\n");
+        broker.release_subacks();
+        host.expect(CONNECTED).await;
+        let query = host.exchange("AT+MQTTSUB?", OK).await;
+        assert_eq!(
+            query,
+            b"+MQTTSUB:0,connected,\"a\",1\r\n+MQTTSUB:0,connected,\"c\",1\r\n\r\nOK\r\n"
+        );
+        let restored: Vec<_> = broker
+            .sent()
+            .into_iter()
+            .skip_while(|sent| *sent != Sent::Connect)
+            .skip(1)
+            .skip_while(|sent| *sent != Sent::Connect)
+            .filter_map(|sent| match sent {
+                Sent::Subscribe(filters) => Some(filters),
+                _ => None,
+            })
+            .collect();
+        assert!(restored.contains(&vec!["c".to_owned()]), "c restored: {restored:?}");
+    });
+}
+
+#[test]
+fn a_refused_resubscription_is_reported_and_dropped() {
+    seed(async |host, broker| {
+        connect(&host, 1).await;
+        subscribe(&host, "a").await;
+        subscribe(&host, "b").await;
+        broker.refuse("b");
+        broker.close();
+        host.expect(DISCONNECTED).await;
+        host.expect(b"+MQTTSUBFAIL:0,\"b\"\r\n").await;
+        host.expect(CONNECTED).await;
+        let query = host.exchange("AT+MQTTSUB?", OK).await;
+        assert_eq!(query, b"+MQTTSUB:0,connected,\"a\",1\r\n\r\nOK\r\n");
+    });
+}
+
+#[test]
+fn clean_against_a_frozen_broker_answers_within_two_seconds() {
+    seed(async |host, broker| {
+        connect(&host, 1).await;
+        broker.freeze();
+        let start = Instant::now();
+        let reply = host.exchange("AT+MQTTCLEAN=0", OK).await;
+        one_result(&reply, OK);
+        assert!(since(start) <= Duration::from_millis(2100), "{:?}", since(start));
+        let query = host.exchange("AT+MQTTCONN?", OK).await;
+        assert_eq!(query, b"+MQTTCONN:0,disconnect,0,\"\",0,0\r\n\r\nOK\r\n");
+    });
+}
+
+#[test]
+fn clean_while_reconnecting_stops_the_attempts() {
+    seed(async |host, broker| {
+        connect(&host, 1).await;
+        broker.refuse_connects(Some(at_mqtt::ConnectError::Refused));
+        broker.close();
+        host.expect(DISCONNECTED).await;
+        ms(150).await;
+        one_result(&host.exchange("AT+MQTTCLEAN=0", OK).await, OK);
+        let attempts = broker.connects();
+        ms(300).await;
+        assert_eq!(broker.connects(), attempts, "no attempt after AT+MQTTCLEAN");
+        assert_eq!(count(&host.output(), CONNECTED), 1);
+    });
+}
+
+#[test]
+fn duration_max_options_never_panic() {
+    let forever = Duration::MAX;
+    let config = Config::new("mock")
+        .with_raw_data_timeout(forever)
+        .with_partial_line_timeout(forever);
+    let options = Options::new(at_core::Profile::Seed)
+        .with_command_timeout(forever)
+        .with_reconnect_delays(forever, forever);
+    scenario(config, options, |host, broker| async move {
+        connect(&host, 1).await;
+        one_result(
+            &host.exchange(r#"AT+MQTTPUB=0,"x/y","forever",1,0"#, OK).await,
+            OK,
+        );
+        subscribe(&host, "a").await;
+        host.send(r#"AT+MQTTPUBRAW=0,"x/y",3,0,0"#);
+        host.expect(b">").await;
+        host.send_bytes(b"raw");
+        host.expect(b"+MQTTPUBRAW:OK\r\n").await;
+        // A loss with a back-off of `Duration::MAX`: the host can still clean up.
+        broker.close();
+        host.expect(DISCONNECTED).await;
+        one_result(&host.exchange("AT+MQTTCLEAN=0", OK).await, OK);
+    });
+}
+
+#[test]
+fn a_receive_error_while_a_command_waits_keeps_its_result() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        broker.freeze();
+        host.send(r#"AT+MQTTPUB=0,"x/y","hello",1,0"#);
+        ms(30).await;
+        host.inject_read_error(ErrorKind::Other);
+        ms(30).await;
+        broker.thaw();
+        one_result(&host.expect(OK).await, OK);
+        usable(&host).await;
+    });
+}
+
+#[test]
+fn the_request_slot_holds_a_pubraw_payload_straight_from_the_uart() {
+    seed(async |host, broker| {
+        connect(&host, 0).await;
+        host.send(r#"AT+MQTTPUBRAW=0,"raw/t",5,1,0"#);
+        host.expect(b"\r\nOK\r\n\r\n>").await;
+        host.send_bytes(b"a\r\n\0b");
+        host.expect(b"+MQTTPUBRAW:OK\r\n").await;
+        let published = broker.sent().into_iter().any(|sent| {
+            sent == Sent::Publish {
+                topic: "raw/t".into(),
+                payload: b"a\r\n\0b".to_vec(),
+                qos: 1,
+            }
+        });
+        assert!(published, "{:?}", broker.sent());
+    });
+}
