@@ -15,9 +15,8 @@ use minimq::QoS;
 
 use crate::config::{MqttConfig, Target};
 use crate::error::{
-    ALREADY_CONNECTED, DATA_READ_FAILED, HOST_IS_OVERLENGTH, IN_DISCONNECTED_STATE,
-    NO_CONFIGURED, NULL_LINK, PUBLISH_LENGTH_VALUE_IS_WRONG, TLS_CONFIG_ERROR,
-    TOPIC_IS_OVERLENGTH,
+    ALREADY_CONNECTED, DATA_READ_FAILED, HOST_IS_OVERLENGTH, IN_DISCONNECTED_STATE, NO_CONFIGURED,
+    NULL_LINK, PUBLISH_LENGTH_VALUE_IS_WRONG, TLS_CONFIG_ERROR, TOPIC_IS_OVERLENGTH,
 };
 use crate::link::{LinkState, Subscription};
 use crate::mailbox::{Reply, Request};
@@ -167,9 +166,9 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         match reply {
             Reply::Done => Ok(()),
             Reply::Failed(code) => Err(code),
-            Reply::AlreadySubscribed | Reply::NotSubscribed => Err(Request::failure(
-                Request::Connect { timeout },
-            )),
+            Reply::AlreadySubscribed | Reply::NotSubscribed => {
+                Err(Request::failure(Request::Connect { timeout }))
+            }
         }
     }
 
@@ -190,6 +189,10 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         self.publish_slot(cx, delivery).await
     }
 
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the slot is this command's until it submits: no request is in the mailbox"
+    )]
     /// `AT+MQTTPUBRAW`: reads `length` bytes of raw data from the UART straight into the
     /// request slot (after the `>` prompt), then publishes them as
     /// [`publish`](Self::publish) does. Call [`require_connected`](Self::require_connected)
@@ -211,7 +214,9 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
                 .try_borrow_mut()
                 .map_err(|_| ErrorCode::BUSY)?;
             slot.topic.clear();
-            slot.topic.push_str(topic).map_err(|_| TOPIC_IS_OVERLENGTH)?;
+            slot.topic
+                .push_str(topic)
+                .map_err(|_| TOPIC_IS_OVERLENGTH)?;
             slot.payload
                 .resize(length, 0)
                 .map_err(|_| PUBLISH_LENGTH_VALUE_IS_WRONG)?;
@@ -286,7 +291,9 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             .try_borrow_mut()
             .map_err(|_| ErrorCode::BUSY)?;
         slot.topic.clear();
-        slot.topic.push_str(topic).map_err(|_| TOPIC_IS_OVERLENGTH)?;
+        slot.topic
+            .push_str(topic)
+            .map_err(|_| TOPIC_IS_OVERLENGTH)?;
         payload(&mut slot.payload)
     }
 

@@ -2,7 +2,11 @@
 //!
 //! The macros take `{}` and `{:?}` placeholders only, so each message prints under both
 //! back ends; [`Debug2Format`] wraps a `Debug` value for `defmt`.
-#![allow(unused_macros, unused_imports, reason = "each build uses a different part")]
+#![allow(
+    unused_macros,
+    unused_imports,
+    reason = "each build uses a different part"
+)]
 
 #[cfg(all(feature = "defmt", feature = "log"))]
 compile_error!("the `defmt` and `log` features are exclusive");

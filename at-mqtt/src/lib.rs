@@ -77,10 +77,10 @@ pub use config::{
     MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
 };
 pub use link::{LinkState, Subscription};
+pub use modem::{Modem, ModemResources};
 #[cfg(feature = "embassy-net")]
 pub use network::EmbassyNetwork;
 pub use network::{ConnectError, Network, SplitStream};
-pub use modem::{Modem, ModemResources};
 pub use options::Options;
 pub use runner::Runner;
 pub use state::MqttState;

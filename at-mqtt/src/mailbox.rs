@@ -124,7 +124,6 @@ pub(crate) struct Pending<'m> {
     answered: bool,
 }
 
-
 impl Mailbox {
     pub(crate) const fn new() -> Self {
         Self {

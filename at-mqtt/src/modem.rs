@@ -53,8 +53,14 @@ impl<const URC: usize, const RX: usize, const TX: usize, const PAYLOAD: usize, c
 }
 
 /// The assembled modem: engine, MQTT commands plus the port's `extra` commands, runner.
-pub struct Modem<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
-{
+pub struct Modem<
+    'a,
+    N: Network,
+    X: CommandSet,
+    const URC: usize,
+    const PAYLOAD: usize,
+    const SUBS: usize,
+> {
     engine: Engine<'a, URC>,
     commands: (MqttCommands<'a, PAYLOAD, SUBS>, X),
     runner: Runner<'a, N, URC, PAYLOAD, SUBS>,
@@ -70,7 +76,13 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
         network: N,
         extra: X,
     ) -> Self {
-        Self::with_options(resources, config, Options::new(config.profile), network, extra)
+        Self::with_options(
+            resources,
+            config,
+            Options::new(config.profile),
+            network,
+            extra,
+        )
     }
 
     /// Assembles a modem with `options`; the profile is always `config`'s, so the

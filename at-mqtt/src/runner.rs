@@ -174,6 +174,11 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
         }
     }
 
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the configuration is the runner's to read while a link exists; the \
+                  command handlers do not change it then"
+    )]
     /// One link: from `AT+MQTTCONN` until `AT+MQTTCLEAN`, a failed first connect, or a
     /// loss without reconnect. `connect` is answered here only on success.
     async fn link(
@@ -276,7 +281,10 @@ struct Link<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
 impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC, PAYLOAD, SUBS> {
     /// One attempt: open the transport, CONNECT and restore the subscriptions by
     /// `deadline`, then serve until the link ends.
-    #[allow(clippy::too_many_arguments, reason = "the borrowed parts of the runner")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the borrowed parts of the runner"
+    )]
     async fn attempt<N: Network>(
         &mut self,
         network: &mut N,
@@ -323,7 +331,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
                 Err(clean) => return Attempt::Cleaned(clean),
                 Ok(Ok(Ok(connection))) => connection,
                 Ok(Ok(Err(error))) => {
-                    warn!("TLS handshake failed: {:?}", crate::fmt::Debug2Format(&error));
+                    warn!(
+                        "TLS handshake failed: {:?}",
+                        crate::fmt::Debug2Format(&error)
+                    );
                     return Attempt::Failed(CLIENT_START_FAILED);
                 }
                 Ok(Err(_)) => {
@@ -429,11 +440,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
                 Ack::Refused => {
                     warn!("the broker refused to restore a subscription");
                     self.state.view.borrow_mut().remove(&filter);
-                    push(
-                        self.urcs,
-                        urc::subscription_failed(&filter).as_bytes(),
-                    )
-                    .await;
+                    push(self.urcs, urc::subscription_failed(&filter).as_bytes()).await;
                 }
                 Ack::Down => return Err(()),
             }
@@ -497,11 +504,16 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
                     .await
                 {
                     Ok(Ack::Done) => {
-                        let added = self.state.view.borrow_mut().subscriptions.push(Subscription {
-                            filter,
-                            qos,
-                            restored: true,
-                        });
+                        let added = self
+                            .state
+                            .view
+                            .borrow_mut()
+                            .subscriptions
+                            .push(Subscription {
+                                filter,
+                                qos,
+                                restored: true,
+                            });
                         match added {
                             Ok(()) => Reply::Done,
                             Err(_) => Reply::Failed(CLIENT_SUBSCRIBE_FAILED),

@@ -3,6 +3,15 @@
 //! command must end with exactly one result within its bound, whatever the broker or the
 //! host does, and the modem must stay usable.
 
+#![allow(missing_docs, reason = "test crate")]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    clippy::unwrap_used,
+    reason = "tests fail by panicking; test data is built from small integers"
+)]
+
 mod support;
 
 use std::future::{Future, pending};
@@ -151,7 +160,11 @@ fn connect_ends_with_error_when_the_stream_ends_before_connack() {
         assert!(query.starts_with(b"+MQTTCONN:0,disconnect,1,\"broker\",1883,1"));
         broker.thaw();
         let line = r#"AT+MQTTCONN=0,"broker",1883,1"#;
-        assert!(host.exchange(line, OK).await.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+        assert!(
+            host.exchange(line, OK)
+                .await
+                .ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n")
+        );
     });
 }
 
@@ -227,7 +240,10 @@ fn a_command_is_answered_before_a_thousand_queued_urcs_drain() {
                 .position(|w| w == OK)
                 .expect("OK after the AT");
         let between = count(&output[sent_at..answered_at], b"+MQTTSUBRECV");
-        assert!(between <= 2, "{between} URCs went between the AT and its OK");
+        assert!(
+            between <= 2,
+            "{between} URCs went between the AT and its OK"
+        );
         host.expect(b"+MQTTSUBRECV:0,\"in/x\",4,0999\r\n").await;
         assert_eq!(count(&host.output(), b"+MQTTSUBRECV"), 1000);
     });
@@ -245,15 +261,12 @@ fn unsubscribe_during_resubscription_keeps_the_others() {
         host.expect(DISCONNECTED).await;
         // Wait for the reconnect's first SUBSCRIBE.
         for _ in 0..200 {
-            if broker.connects() == 2 && matches!(broker.sent().last(), Some(Sent::Subscribe(_)))
-            {
+            if broker.connects() == 2 && matches!(broker.sent().last(), Some(Sent::Subscribe(_))) {
                 break;
             }
             ms(5).await;
         }
-        let reply = host
-            .exchange(r#"AT+MQTTUNSUB=0,"b""#, OK)
-            .await;
+        let reply = host.exchange(r#"AT+MQTTUNSUB=0,"b""#, OK).await;
         assert_eq!(reply, b"NO UNSUBSCRIBE\r\n\r\nOK\r\n");
         broker.release_subacks();
         host.expect(CONNECTED).await;
@@ -273,7 +286,10 @@ fn unsubscribe_during_resubscription_keeps_the_others() {
                 _ => None,
             })
             .collect();
-        assert!(restored.contains(&vec!["c".to_owned()]), "c restored: {restored:?}");
+        assert!(
+            restored.contains(&vec!["c".to_owned()]),
+            "c restored: {restored:?}"
+        );
     });
 }
 
@@ -301,7 +317,11 @@ fn clean_against_a_frozen_broker_answers_within_two_seconds() {
         let start = Instant::now();
         let reply = host.exchange("AT+MQTTCLEAN=0", OK).await;
         one_result(&reply, OK);
-        assert!(since(start) <= Duration::from_millis(2100), "{:?}", since(start));
+        assert!(
+            since(start) <= Duration::from_millis(2100),
+            "{:?}",
+            since(start)
+        );
         let query = host.exchange("AT+MQTTCONN?", OK).await;
         assert_eq!(query, b"+MQTTCONN:0,disconnect,0,\"\",0,0\r\n\r\nOK\r\n");
     });
@@ -335,7 +355,9 @@ fn duration_max_options_never_panic() {
     scenario(config, options, |host, broker| async move {
         connect(&host, 1).await;
         one_result(
-            &host.exchange(r#"AT+MQTTPUB=0,"x/y","forever",1,0"#, OK).await,
+            &host
+                .exchange(r#"AT+MQTTPUB=0,"x/y","forever",1,0"#, OK)
+                .await,
             OK,
         );
         subscribe(&host, "a").await;

@@ -5,10 +5,10 @@ use heapless::{String, Vec};
 use minimq::QoS;
 
 use super::{flag, link_id, qos, string};
-use crate::Options;
-use crate::error::*;
 use crate::MqttClient;
+use crate::Options;
 use crate::config::{ConnConfig, MAX_LWT_MSG};
+use crate::error::*;
 use crate::topic::{MAX_TOPIC, topic_name};
 
 /// The keepalive used when the host asks for 0.

@@ -82,7 +82,11 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
                 conn_cfg::ConnCfg::parse(&mut args, options)?.apply(client)
             }
             (MqttCommand::Conn, _) => conn::Conn::parse(&mut args, options)?.run(client, cx).await,
-            (MqttCommand::Pub, _) => publish::Pub::parse(&mut args, options)?.run(client, cx).await,
+            (MqttCommand::Pub, _) => {
+                publish::Pub::parse(&mut args, options)?
+                    .run(client, cx)
+                    .await
+            }
             (MqttCommand::PubRaw, _) => {
                 publish::PubRaw::parse(&mut args, options, PAYLOAD)?
                     .run(client, cx)

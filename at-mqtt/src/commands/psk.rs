@@ -4,9 +4,9 @@ use at_core::{Args, ErrorCode, Outcome};
 use heapless::Vec;
 
 use super::{link_id, string};
-use crate::error::{KEY_LENGTH_ERROR, KEY_READ_FAILED};
 use crate::MqttClient;
 use crate::config::{MAX_PSK_IDENTITY, MAX_PSK_KEY, PskConfig};
+use crate::error::{KEY_LENGTH_ERROR, KEY_READ_FAILED};
 
 /// A parsed `AT+MQTTPSK`.
 pub(super) struct Psk<'a> {

@@ -4,9 +4,9 @@ use at_core::{Args, ErrorCode, Outcome};
 use heapless::Vec;
 
 use super::{link_id, string};
-use crate::error::*;
 use crate::MqttClient;
 use crate::config::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, UserConfig};
+use crate::error::*;
 
 /// A parsed `AT+MQTTUSERCFG`.
 pub(super) struct UserCfg<'a> {

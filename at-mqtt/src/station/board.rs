@@ -19,7 +19,10 @@ pub async fn log_network(stack: embassy_net::Stack<'_>) -> core::convert::Infall
     loop {
         stack.wait_config_up().await;
         if let Some(config) = stack.config_v4() {
-            info!("network up: {:?}", crate::fmt::Debug2Format(&config.address));
+            info!(
+                "network up: {:?}",
+                crate::fmt::Debug2Format(&config.address)
+            );
         }
         stack.wait_config_down().await;
         info!("network down");

@@ -23,7 +23,11 @@ use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sent {
     Connect,
-    Publish { topic: String, payload: Vec<u8>, qos: u8 },
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        qos: u8,
+    },
     PubRel,
     Subscribe(Vec<String>),
     Unsubscribe(Vec<String>),
@@ -598,7 +602,10 @@ impl Write for UartTx {
 pub fn count(bytes: &[u8], pattern: &[u8]) -> usize {
     let mut n = 0;
     let mut at = 0;
-    while let Some(found) = bytes[at..].windows(pattern.len()).position(|w| w == pattern) {
+    while let Some(found) = bytes[at..]
+        .windows(pattern.len())
+        .position(|w| w == pattern)
+    {
         n += 1;
         at += found + pattern.len();
     }
