@@ -6,7 +6,7 @@
 //! the runner answers every request it takes, and a backstop a little past the request's
 //! own bound gives up on a runner that does not.
 
-use core::cell::Ref;
+use core::cell::{Ref, RefMut};
 
 use at_core::{Context, ErrorCode, deadline_after};
 use embassy_time::{Duration, with_deadline};
@@ -19,7 +19,7 @@ use crate::error::{
     NULL_LINK, PUBLISH_LENGTH_VALUE_IS_WRONG, TLS_CONFIG_ERROR, TOPIC_IS_OVERLENGTH,
 };
 use crate::link::{LinkState, Subscription};
-use crate::mailbox::{Reply, Request};
+use crate::mailbox::{Reply, Request, Slot};
 use crate::runner::CLEAN_BOUND;
 use crate::{MqttState, Options};
 
@@ -204,19 +204,8 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         length: usize,
         delivery: Delivery,
     ) -> Result<(), ErrorCode> {
-        if !self.state.mailbox.is_idle() {
-            return Err(ErrorCode::BUSY);
-        }
         {
-            let mut slot = self
-                .state
-                .slot
-                .try_borrow_mut()
-                .map_err(|_| ErrorCode::BUSY)?;
-            slot.topic.clear();
-            slot.topic
-                .push_str(topic)
-                .map_err(|_| TOPIC_IS_OVERLENGTH)?;
+            let mut slot = self.slot_for(topic)?;
             slot.payload
                 .resize(length, 0)
                 .map_err(|_| PUBLISH_LENGTH_VALUE_IS_WRONG)?;
@@ -282,6 +271,11 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         topic: &str,
         payload: impl FnOnce(&mut heapless::Vec<u8, PAYLOAD>) -> Result<(), ErrorCode>,
     ) -> Result<(), ErrorCode> {
+        payload(&mut self.slot_for(topic)?.payload)
+    }
+
+    /// The request slot with `topic` in it, while no request uses the slot.
+    fn slot_for(&self, topic: &str) -> Result<RefMut<'a, Slot<PAYLOAD>>, ErrorCode> {
         if !self.state.mailbox.is_idle() {
             return Err(ErrorCode::BUSY);
         }
@@ -291,10 +285,8 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             .try_borrow_mut()
             .map_err(|_| ErrorCode::BUSY)?;
         slot.topic.clear();
-        slot.topic
-            .push_str(topic)
-            .map_err(|_| TOPIC_IS_OVERLENGTH)?;
-        payload(&mut slot.payload)
+        slot.topic.push_str(topic).map_err(|_| TOPIC_IS_OVERLENGTH)?;
+        Ok(slot)
     }
 
     /// Publishes what the request slot holds.
