@@ -285,7 +285,9 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             .try_borrow_mut()
             .map_err(|_| ErrorCode::BUSY)?;
         slot.topic.clear();
-        slot.topic.push_str(topic).map_err(|_| TOPIC_IS_OVERLENGTH)?;
+        slot.topic
+            .push_str(topic)
+            .map_err(|_| TOPIC_IS_OVERLENGTH)?;
         Ok(slot)
     }
 
