@@ -8,7 +8,8 @@
 #                - Debian packages: mosquitto (broker, mosquitto_passwd),
 #                  mosquitto-clients (mosquitto_pub/_sub, TAP tests), iproute2 (`ip`, TAP
 #                  tests), python3 (size report), gcc and libc6-dev (the host linker),
-#                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer);
+#                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer), libssl-dev
+#                  and pkg-config (at-mqtt's unit tests run a TLS-PSK broker on OpenSSL);
 #                - rustup components of the project's toolchain (rust-toolchain.toml):
 #                  rustfmt, clippy, rust-src, llvm-tools;
 #                - rustup targets of the three boards: thumbv6m-none-eabi,
@@ -58,10 +59,17 @@ missing=()
 for entry in "${commands[@]}"; do
     command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry##*:}")
 done
-# The linker needs the C library's development files (crt1.o and friends) too.
-if command -v dpkg-query >/dev/null 2>&1 &&
-    ! dpkg-query -W -f='${Status}' libc6-dev 2>/dev/null | grep -q "ok installed"; then
-    missing+=(libc6-dev)
+# The linker needs the C library's development files (crt1.o and friends) too; the
+# unit tests' TLS-PSK broker links OpenSSL (found through pkg-config).
+libraries=(libc6-dev)
+if ! $broker_only; then
+    libraries+=(libssl-dev pkg-config)
+fi
+if command -v dpkg-query >/dev/null 2>&1; then
+    for package in "${libraries[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" ||
+            missing+=("$package")
+    done
 fi
 if ((${#missing[@]} == 0)); then
     echo "setup: Debian packages: already installed"

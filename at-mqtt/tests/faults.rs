@@ -18,7 +18,7 @@ use std::future::{Future, pending};
 
 use at_core::Config;
 use at_core::mock::block_on;
-use at_mqtt::{Modem, ModemResources, Options};
+use at_mqtt::{Modem, ModemResources, Options, TlsPsk};
 use embassy_futures::select::{Either, select};
 use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::ErrorKind;
@@ -43,12 +43,25 @@ fn scenario<F: Future<Output = ()>>(
     options: Options,
     script: impl FnOnce(HostLine, Broker) -> F,
 ) {
-    let broker = Broker::new();
+    scenario_with(&Broker::new(), config, options, script);
+}
+
+/// [`scenario`] against `broker`; the modem can do scheme 2.
+fn scenario_with<F: Future<Output = ()>>(
+    broker: &Broker,
+    config: Config,
+    options: Options,
+    script: impl FnOnce(HostLine, Broker) -> F,
+) {
     let host = HostLine::new();
     let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 512, 4>::new());
     let (mut rx, mut tx) = host.uart();
     let network = MockNetwork(broker.clone());
-    let mut modem = Modem::with_options(&mut resources, config, options, network, ());
+    let mut rng = rand_core::OsRng;
+    let (mut record_rx, mut record_tx) = (vec![0; 16_640], vec![0; 4096]);
+    let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
+    let mut modem =
+        Modem::with_options(&mut resources, config, options, network, ()).with_tls_psk(tls);
     block_on(async {
         let run = modem.run_once(&mut rx, &mut tx, pending());
         match select(run, script(host.clone(), broker.clone())).await {
@@ -64,11 +77,52 @@ fn seed(script: impl AsyncFnOnce(HostLine, Broker)) {
     });
 }
 
+/// The same scenario over plain TCP and over TLS-PSK (scheme 2: embedded-tls against an
+/// OpenSSL server, through the runner's pumps and pipes).
+fn both_transports(script: impl AsyncFn(HostLine, Broker, Scheme)) {
+    for scheme in [Scheme::Tcp, Scheme::TlsPsk] {
+        let broker = match scheme {
+            Scheme::Tcp => Broker::new(),
+            Scheme::TlsPsk => Broker::tls(),
+        };
+        scenario_with(&broker, Config::new("mock"), options(), |host, broker| {
+            let script = &script;
+            async move { script(host, broker, scheme).await }
+        });
+    }
+}
+
+/// How the modem reaches the broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    Tcp,
+    TlsPsk,
+}
+
 /// Echo off, configured, connected.
 async fn connect(host: &HostLine, reconnect: u8) {
+    connect_with(host, Scheme::Tcp, reconnect).await;
+}
+
+/// Echo off, configured for `scheme`, connected.
+async fn connect_with(host: &HostLine, scheme: Scheme, reconnect: u8) {
     host.exchange("ATE0", OK).await;
-    host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
-        .await;
+    match scheme {
+        Scheme::Tcp => {
+            host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+                .await;
+        }
+        Scheme::TlsPsk => {
+            host.exchange(r#"AT+MQTTUSERCFG=0,2,"mock","","",0,0,"""#, OK)
+                .await;
+            let psk = format!(
+                "AT+MQTTPSK=0,\"{}\",\"{}\"",
+                support::tls::IDENTITY,
+                support::tls::KEY_HEX
+            );
+            host.exchange(&psk, OK).await;
+        }
+    }
     let line = format!("AT+MQTTCONN=0,\"broker\",1883,{reconnect}");
     let reply = host.exchange(&line, OK).await;
     assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
@@ -101,8 +155,8 @@ fn one_result(reply: &[u8], result: &[u8]) {
 
 #[test]
 fn broker_closes_while_publish_waits_for_puback() {
-    seed(async |host, broker| {
-        connect(&host, 0).await;
+    both_transports(async |host, broker, scheme| {
+        connect_with(&host, scheme, 0).await;
         broker.freeze();
         let start = Instant::now();
         host.send(r#"AT+MQTTPUB=0,"x/y","hello",1,0"#);
@@ -118,8 +172,8 @@ fn broker_closes_while_publish_waits_for_puback() {
 
 #[test]
 fn broker_closes_while_subscribe_waits_for_suback() {
-    seed(async |host, broker| {
-        connect(&host, 0).await;
+    both_transports(async |host, broker, scheme| {
+        connect_with(&host, scheme, 0).await;
         broker.freeze();
         host.send(r#"AT+MQTTSUB=0,"a/#",1"#);
         ms(30).await;
@@ -133,8 +187,8 @@ fn broker_closes_while_subscribe_waits_for_suback() {
 
 #[test]
 fn broker_closes_while_unsubscribe_waits_for_unsuback() {
-    seed(async |host, broker| {
-        connect(&host, 0).await;
+    both_transports(async |host, broker, scheme| {
+        connect_with(&host, scheme, 0).await;
         subscribe(&host, "a/#").await;
         broker.freeze();
         host.send(r#"AT+MQTTUNSUB=0,"a/#""#);
@@ -170,8 +224,8 @@ fn connect_ends_with_error_when_the_stream_ends_before_connack() {
 
 #[test]
 fn stalled_broker_times_publish_out_and_keeps_the_link() {
-    seed(async |host, broker| {
-        connect(&host, 0).await;
+    both_transports(async |host, broker, scheme| {
+        connect_with(&host, scheme, 0).await;
         broker.freeze();
         let start = Instant::now();
         let reply = host

@@ -9,6 +9,8 @@
 
 #![allow(dead_code, reason = "each test uses a different part")]
 
+pub mod tls;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -58,6 +60,10 @@ struct BrokerState {
     refuse_connects: Option<ConnectError>,
     connects: usize,
     reader: Option<Waker>,
+    /// Connections speak TLS-PSK (scheme 2).
+    tls: bool,
+    /// The current connection's TLS server.
+    server: Option<tls::TlsServer>,
 }
 
 /// The scripted broker; clones share it.
@@ -67,6 +73,13 @@ pub struct Broker(Rc<RefCell<BrokerState>>);
 impl Broker {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A broker whose connections are TLS 1.3 with the PSK of [`tls::KEY_HEX`].
+    pub fn tls() -> Self {
+        let broker = Self::default();
+        broker.with(|s| s.tls = true);
+        broker
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut BrokerState) -> R) -> R {
@@ -154,7 +167,7 @@ impl Broker {
         body.push(0); // no properties
         body.extend_from_slice(payload);
         self.with(|s| {
-            push_packet(&mut s.to_client, 0x30, &body);
+            push_packet(s, 0x30, &body);
             Self::wake(s);
         });
     }
@@ -180,8 +193,9 @@ impl Broker {
     }
 }
 
-fn push_packet(out: &mut VecDeque<u8>, header: u8, body: &[u8]) {
-    out.push_back(header);
+/// Sends the modem one packet (encrypted on a TLS connection).
+fn push_packet(s: &mut BrokerState, header: u8, body: &[u8]) {
+    let mut packet = vec![header];
     let mut len = body.len();
     loop {
         let mut byte = (len % 128) as u8;
@@ -189,12 +203,19 @@ fn push_packet(out: &mut VecDeque<u8>, header: u8, body: &[u8]) {
         if len > 0 {
             byte |= 0x80;
         }
-        out.push_back(byte);
+        packet.push(byte);
         if len == 0 {
             break;
         }
     }
-    out.extend(body.iter().copied());
+    packet.extend_from_slice(body);
+    match s.server.as_mut() {
+        Some(server) => {
+            server.send(&packet);
+            s.to_client.extend(server.take_outbound());
+        }
+        None => s.to_client.extend(packet),
+    }
 }
 
 /// A complete packet at the front of `bytes`: header, body, bytes used.
@@ -279,19 +300,19 @@ fn decode(header: u8, body: &[u8]) -> Sent {
 fn answer(s: &mut BrokerState, header: u8, body: &[u8], sent: &Sent) {
     let pid = |at: usize| [body[at], body[at + 1]];
     match sent {
-        Sent::Connect => push_packet(&mut s.to_client, 0x20, &[0, 0, 0]),
+        Sent::Connect => push_packet(s, 0x20, &[0, 0, 0]),
         Sent::Publish { topic, qos, .. } => {
             let at = 2 + topic.len();
             let [hi, lo] = pid(at);
             match qos {
-                1 => push_packet(&mut s.to_client, 0x40, &[hi, lo, 0, 0]),
-                2 => push_packet(&mut s.to_client, 0x50, &[hi, lo, 0, 0]),
+                1 => push_packet(s, 0x40, &[hi, lo, 0, 0]),
+                2 => push_packet(s, 0x50, &[hi, lo, 0, 0]),
                 _ => {}
             }
         }
         Sent::PubRel => {
             let [hi, lo] = pid(0);
-            push_packet(&mut s.to_client, 0x70, &[hi, lo, 0, 0]);
+            push_packet(s, 0x70, &[hi, lo, 0, 0]);
         }
         Sent::Subscribe(filters) => {
             let [hi, lo] = pid(0);
@@ -299,15 +320,15 @@ fn answer(s: &mut BrokerState, header: u8, body: &[u8], sent: &Sent) {
             for filter in filters {
                 ack.push(if s.refused.contains(filter) { 0x87 } else { 1 });
             }
-            push_packet(&mut s.to_client, 0x90, &ack);
+            push_packet(s, 0x90, &ack);
         }
         Sent::Unsubscribe(filters) => {
             let [hi, lo] = pid(0);
             let mut ack = vec![hi, lo, 0];
             ack.extend(filters.iter().map(|_| 0));
-            push_packet(&mut s.to_client, 0xB0, &ack);
+            push_packet(s, 0xB0, &ack);
         }
-        Sent::PingReq => push_packet(&mut s.to_client, 0xD0, &[]),
+        Sent::PingReq => push_packet(s, 0xD0, &[]),
         Sent::Disconnect | Sent::Other(_) => {}
     }
     let _ = header;
@@ -347,7 +368,14 @@ fn write_to(broker: &Broker, buf: &[u8]) -> Result<usize, ErrorKind> {
         if s.closed {
             return Err(ErrorKind::BrokenPipe);
         }
-        s.from_client.extend_from_slice(buf);
+        match s.server.as_mut() {
+            Some(server) => {
+                let plaintext = server.receive(buf);
+                s.to_client.extend(server.take_outbound());
+                s.from_client.extend_from_slice(&plaintext);
+            }
+            None => s.from_client.extend_from_slice(buf),
+        }
         Broker::process(s);
         Ok(buf.len())
     })
@@ -417,6 +445,7 @@ impl Network for MockNetwork {
             s.to_client.clear();
             s.from_client.clear();
             s.held.clear();
+            s.server = s.tls.then(tls::TlsServer::new);
             Ok(())
         })?;
         Ok(Stream {
