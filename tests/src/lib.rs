@@ -25,6 +25,7 @@
 )]
 
 pub mod at;
+pub mod figures;
 mod binary;
 mod broker;
 mod flood;
