@@ -155,6 +155,23 @@ impl TapNetwork {
         command
     }
 
+    /// Takes the namespace's end of the veth pair down (`up == false`) or up again,
+    /// inside the namespace (`ip -n NS link set veth0 down|up`): a cable pulled out on
+    /// the broker's side. Nothing is sent to the modem (no FIN, no RST); its TAP device
+    /// and the bridge stay up, so it sees only silence. The namespace's address stays,
+    /// so once up again the broker is reachable at the same address.
+    pub fn set_namespace_link(&self, up: bool) {
+        let state = if up { "up" } else { "down" };
+        ip(&[
+            "-n",
+            &self.namespace,
+            "link",
+            "set",
+            Self::NAMESPACE_LINK,
+            state,
+        ]);
+    }
+
     /// The devices on the bridge and the namespace's addresses, as `ip` shows them.
     pub fn describe(&self) -> String {
         let show = |args: &[&str]| {
