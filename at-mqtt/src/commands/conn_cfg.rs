@@ -11,7 +11,6 @@ use crate::config::{ConnConfig, DEFAULT_KEEPALIVE, MAX_LWT_MSG};
 use crate::error::*;
 use crate::topic::{MAX_TOPIC, topic_name};
 
-
 /// A parsed `AT+MQTTCONNCFG`.
 pub(super) struct ConnCfg<'a> {
     keepalive: u16,
