@@ -121,6 +121,15 @@ pub trait CommandSet {
     fn is_empty(&self) -> bool {
         self.command(0).is_none()
     }
+
+    /// A short English description of `code` if it is one of this set's own codes, for
+    /// logs: when the engine answers `ERROR` it logs the command, the code and this
+    /// description (or at-core's own, [`ErrorCode::describe`], for syntax-level codes).
+    /// The serial line does not carry it. By default, `None`.
+    fn describe(&self, code: ErrorCode) -> Option<&'static str> {
+        let _ = code;
+        None
+    }
 }
 
 /// No commands: an engine with only the basic commands.
@@ -164,6 +173,11 @@ impl<A: CommandSet, B: CommandSet> CommandSet for (A, B) {
         } else {
             self.1.execute(index - first, form, args, cx).await
         }
+    }
+
+    /// `A`'s description, else `B`'s.
+    fn describe(&self, code: ErrorCode) -> Option<&'static str> {
+        self.0.describe(code).or_else(|| self.1.describe(code))
     }
 }
 

@@ -443,9 +443,52 @@ async fn complete_line<R: Read, W: Write, S: CommandSet, const URC: usize>(
             session.port.write(OK).await;
             return Some(Stop::Restart);
         }
-        Err(code) => session.write_error(code).await,
+        Err(code) => {
+            let name = match input {
+                Input::Overflow => "(overlong line)",
+                Input::Line => line_name(command.get(..len).unwrap_or_default()),
+            };
+            log_error(name, code, commands);
+            session.write_error(code).await;
+        }
     }
     None
+}
+
+/// The longest command name [`line_name`] returns.
+const NAME_LOG_MAX: usize = 32;
+
+/// A command line's name for logs: its text before `=` or `?` (e.g. `AT+MQTTPUB`), cut
+/// at [`NAME_LOG_MAX`] bytes and before its first byte that is not UTF-8.
+fn line_name(line: &[u8]) -> &str {
+    let end = line
+        .iter()
+        .position(|&b| b == b'=' || b == b'?')
+        .unwrap_or(line.len())
+        .min(NAME_LOG_MAX);
+    let name = line.get(..end).unwrap_or_default();
+    match core::str::from_utf8(name) {
+        Ok(name) => name,
+        Err(e) => core::str::from_utf8(name.get(..e.valid_up_to()).unwrap_or_default())
+            .unwrap_or_default(),
+    }
+}
+
+/// Logs (at info level) why the command line `name` gets `ERROR`: the code and its
+/// description from `commands`, else at-core's own. Only the log sees it; the serial
+/// line's bytes are those of [`Session::write_error`].
+fn log_error<S: CommandSet>(name: &str, code: ErrorCode, commands: &S) {
+    let description = commands
+        .describe(code)
+        .or(code.describe())
+        .unwrap_or("no description");
+    match code.need_and_given() {
+        Some((need, given)) => info!(
+            "{}: ERROR 0x{:08x}: {} (need {}, given {})",
+            name, code.0, description, need, given
+        ),
+        None => info!("{}: ERROR 0x{:08x}: {}", name, code.0, description),
+    }
 }
 /// Parses `line`, finds its command and runs it.
 async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(

@@ -50,6 +50,38 @@ impl ErrorCode {
     pub const fn execution(extension: u16) -> Self {
         Self(0x010A_0000 | extension as u32)
     }
+
+    /// For a [`parameter_count`](Self::parameter_count) code, the parameters the command
+    /// needs and those it was given (each saturated at 255); `None` for other codes.
+    pub const fn need_and_given(self) -> Option<(u8, u8)> {
+        if self.0 & 0xFFFF_0000 != 0x0106_0000 {
+            return None;
+        }
+        let [_, _, need, given] = self.0.to_be_bytes();
+        Some((need, given))
+    }
+
+    /// A short English description of the syntax-level codes this crate defines (the
+    /// ones above), for logs; `None` for any other code, e.g. a command set's own
+    /// `0x010A<extension>` codes, which [`CommandSet::describe`](crate::CommandSet::describe)
+    /// explains. A parameter-count code's numbers are in [`need_and_given`](Self::need_and_given).
+    pub const fn describe(self) -> Option<&'static str> {
+        if self.need_and_given().is_some() {
+            return Some("wrong number of parameters");
+        }
+        Some(match self {
+            Self::NO_AT => "the line does not start with AT",
+            Self::LINE_TOO_LONG => "the line is longer than the line buffer",
+            Self::INVALID_PARAMETER => "a parameter is out of range",
+            Self::PARSE_FAILED => "a parameter could not be parsed (wrong type or quoting)",
+            Self::UNKNOWN_COMMAND => "no command of that name",
+            Self::BUSY => "a command is still executing",
+            Self::FORM_NOT_SUPPORTED => {
+                "the command does not support this form (=?, ?, = or plain)"
+            }
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +101,35 @@ mod tests {
             "ERR CODE:0x010a6001"
         );
         assert_eq!(ErrorCode(0x10).to_string(), "ERR CODE:0x00000010");
+    }
+
+    #[test]
+    fn syntax_codes_are_described() {
+        assert_eq!(
+            ErrorCode::UNKNOWN_COMMAND.describe(),
+            Some("no command of that name")
+        );
+        assert_eq!(
+            ErrorCode::parameter_count(6, 5).describe(),
+            Some("wrong number of parameters")
+        );
+        assert_eq!(
+            ErrorCode::parameter_count(6, 5).need_and_given(),
+            Some((6, 5))
+        );
+        assert_eq!(ErrorCode::PARSE_FAILED.need_and_given(), None);
+        assert_eq!(ErrorCode::execution(0x6048).describe(), None);
+        for code in [
+            ErrorCode::NO_AT,
+            ErrorCode::LINE_TOO_LONG,
+            ErrorCode::INVALID_PARAMETER,
+            ErrorCode::PARSE_FAILED,
+            ErrorCode::UNKNOWN_COMMAND,
+            ErrorCode::BUSY,
+            ErrorCode::FORM_NOT_SUPPORTED,
+        ] {
+            assert!(code.describe().is_some(), "{code}");
+        }
     }
 
     #[test]

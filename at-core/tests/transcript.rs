@@ -2062,6 +2062,99 @@ fn basic_commands_take_precedence_over_a_set_with_the_same_name() {
     );
 }
 
+/// A code of [`DescribedSet`]'s own.
+const OWN_CODE: ErrorCode = ErrorCode::execution(0x7001);
+
+at_core::command_table! {
+    /// A command that always fails with [`OWN_CODE`].
+    pub enum Described {
+        /// `AT+FAIL`: `ERROR` with [`OWN_CODE`].
+        Fail = "+FAIL": EXECUTE,
+    }
+}
+
+/// Fails `AT+FAIL` with [`OWN_CODE`], which it describes with its text.
+struct DescribedSet(&'static str);
+
+impl CommandSet for DescribedSet {
+    fn command(&self, index: usize) -> Option<&'static CommandInfo> {
+        Described::TABLE.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        _index: usize,
+        _form: Form,
+        _args: Args<'_>,
+        _cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        Err(OWN_CODE)
+    }
+
+    fn describe(&self, code: ErrorCode) -> Option<&'static str> {
+        (code == OWN_CODE).then_some(self.0)
+    }
+}
+
+#[test]
+fn syntax_codes_have_descriptions() {
+    assert_eq!(
+        ErrorCode::UNKNOWN_COMMAND.describe(),
+        Some("no command of that name")
+    );
+    let count = ErrorCode::parameter_count(5, 3);
+    assert_eq!(count.describe(), Some("wrong number of parameters"));
+    assert_eq!(count.need_and_given(), Some((5, 3)));
+    assert_eq!(OWN_CODE.describe(), None);
+    assert_eq!(().describe(ErrorCode::UNKNOWN_COMMAND), None);
+}
+
+#[test]
+fn a_tuple_asks_its_first_set_then_its_second() {
+    assert_eq!(ExtraSet.describe(OWN_CODE), None);
+    assert_eq!(
+        (ExtraSet, DescribedSet("own")).describe(OWN_CODE),
+        Some("own")
+    );
+    assert_eq!(
+        (DescribedSet("own"), ExtraSet).describe(OWN_CODE),
+        Some("own")
+    );
+    assert_eq!(
+        (DescribedSet("first"), DescribedSet("second")).describe(OWN_CODE),
+        Some("first")
+    );
+    assert_eq!(
+        ((), (ExtraSet, DescribedSet("nested"))).describe(OWN_CODE),
+        Some("nested")
+    );
+    let other = ErrorCode::execution(0x7002);
+    assert_eq!((DescribedSet("own"), ExtraSet).describe(other), None);
+}
+
+#[test]
+fn a_described_error_keeps_the_serial_bytes() {
+    let mut set = (ExtraSet, DescribedSet("own"));
+    let out = run_set(
+        &mut set,
+        b"AT+FAIL\r\nAT+SYSLOG=1\r\nAT+FAIL\r\nAT+NOPE\r\n",
+    );
+    assert_bytes(
+        &out,
+        &cat(&[
+            READY,
+            b"AT+FAIL\r\n",
+            ERROR,
+            b"AT+SYSLOG=1\r\n",
+            OK,
+            b"AT+FAIL\r\n",
+            &err(0x010A_7001),
+            b"AT+NOPE\r\n",
+            &err(0x0109_0000),
+        ]),
+    );
+}
+
 #[test]
 fn rst_completed_while_busy_gets_busy_and_does_not_restart() {
     for chunks in modes() {

@@ -46,10 +46,11 @@ pub(crate) struct ConnConfig {
 }
 
 impl ConnConfig {
-    /// The configuration before `AT+MQTTCONNCFG`: keepalive 120 s, clean session, no will.
+    /// The configuration before `AT+MQTTCONNCFG`: the default keepalive, clean session,
+    /// no will. (All zeros, so a static holding it needs no flash.)
     pub(crate) const fn new() -> Self {
         Self {
-            keepalive: 120,
+            keepalive: 0,
             keep_session: false,
             lwt_topic: String::new(),
             lwt_msg: Vec::new(),
@@ -58,6 +59,20 @@ impl ConnConfig {
         }
     }
 }
+
+impl ConnConfig {
+    /// The keepalive in seconds: `AT+MQTTCONNCFG`'s, or 120 s (also for its `0`).
+    pub(crate) fn keepalive(&self) -> u16 {
+        if self.keepalive == 0 {
+            DEFAULT_KEEPALIVE
+        } else {
+            self.keepalive
+        }
+    }
+}
+
+/// The keepalive when the host sets none (or 0).
+pub(crate) const DEFAULT_KEEPALIVE: u16 = 120;
 
 impl Default for ConnConfig {
     fn default() -> Self {

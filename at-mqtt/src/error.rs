@@ -126,6 +126,73 @@ pub const PUBLISH_LENGTH_VALUE_IS_WRONG: ErrorCode = mqtt(0x604C);
 /// `AT_MQTT_IN_DISCONNECTED_STATE`: not connected.
 pub const IN_DISCONNECTED_STATE: ErrorCode = mqtt(0x6051);
 
+/// A short English description of one of the codes above, for logs (the serial line
+/// carries only the code); `None` for any other code.
+pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
+    Some(match code {
+        NO_CONFIGURED => "not configured: send AT+MQTTUSERCFG first",
+        ALREADY_CONNECTED => "a connection exists (AT+MQTTCLEAN ends it)",
+        NULL_LINK => "no MQTT client: send AT+MQTTUSERCFG and AT+MQTTCONN first",
+        TLS_CONFIG_ERROR => "scheme 2 needs a key: send AT+MQTTPSK first",
+        CLIENT_START_FAILED => "could not connect (DNS, TCP, TLS or CONNACK failed)",
+        CLIENT_PUBLISH_FAILED => "the publication failed",
+        CLIENT_SUBSCRIBE_FAILED => "the subscription failed (or the table is full)",
+        CLIENT_UNSUBSCRIBE_FAILED => "the unsubscription failed",
+        CLIENT_DISCONNECT_FAILED => "the disconnection failed",
+        LINK_ID_READ_FAILED => "LinkID is not a number",
+        LINK_ID_VALUE_IS_WRONG => "LinkID must be 0",
+        SCHEME_READ_FAILED => "scheme is not a number",
+        SCHEME_VALUE_IS_WRONG => "scheme must be 1 (TCP) or 2 (TLS-PSK)",
+        CLIENT_ID_READ_FAILED => "client ID is not a quoted UTF-8 string",
+        CLIENT_ID_IS_NULL => "client ID is empty",
+        CLIENT_ID_IS_OVERLENGTH => "client ID is too long",
+        USERNAME_READ_FAILED => "username is not a quoted UTF-8 string",
+        USERNAME_IS_OVERLENGTH => "username longer than 64 bytes",
+        PASSWORD_READ_FAILED => "password is not a quoted string",
+        PASSWORD_IS_OVERLENGTH => "password longer than 64 bytes",
+        CERT_KEY_ID_READ_FAILED => "cert_key_ID is not a number",
+        CERT_KEY_ID_VALUE_IS_WRONG => "cert_key_ID must be 0",
+        CA_ID_READ_FAILED => "CA_ID is not a number",
+        CA_ID_VALUE_IS_WRONG => "CA_ID must be 0",
+        KEY_READ_FAILED => "PSK identity or key not a quoted string, or key not hex",
+        KEY_LENGTH_ERROR => "PSK identity or key length is wrong",
+        PATH_READ_FAILED => "path is not a quoted string",
+        PATH_IS_OVERLENGTH => "path longer than 32 bytes",
+        KEEPALIVE_READ_FAILED => "keepalive is not a number",
+        KEEPALIVE_VALUE_IS_WRONG => "keepalive must be 0 to 7200 seconds",
+        DISABLE_CLEAN_SESSION_READ_FAILED => "disable_clean_session is not a number",
+        DISABLE_CLEAN_SESSION_VALUE_IS_WRONG => "disable_clean_session must be 0 or 1",
+        LWT_TOPIC_READ_FAILED => "will topic is not a quoted, valid topic name",
+        LWT_TOPIC_IS_OVERLENGTH => "will topic longer than 128 bytes",
+        LWT_MSG_READ_FAILED => "will message is not a quoted string",
+        LWT_MSG_IS_OVERLENGTH => "will message is too long",
+        LWT_QOS_READ_FAILED => "will QoS is not a number",
+        LWT_QOS_VALUE_IS_WRONG => "will QoS must be 0, 1 or 2",
+        LWT_RETAIN_READ_FAILED => "will retain is not a number",
+        LWT_RETAIN_VALUE_IS_WRONG => "will retain must be 0 or 1",
+        HOST_READ_FAILED => "host is not a quoted UTF-8 string",
+        HOST_IS_NULL => "host is empty",
+        HOST_IS_OVERLENGTH => "host name is too long",
+        PORT_READ_FAILED => "port is not a number",
+        PORT_VALUE_IS_WRONG => "port must be 1 to 65535",
+        RECONNECT_READ_FAILED => "reconnect is not a number",
+        RECONNECT_VALUE_IS_WRONG => "reconnect must be 0 or 1",
+        TOPIC_READ_FAILED => "topic is not a quoted, valid MQTT topic",
+        TOPIC_IS_NULL => "topic is empty",
+        TOPIC_IS_OVERLENGTH => "topic longer than 128 bytes",
+        DATA_READ_FAILED => "data is not a quoted string",
+        DATA_IS_NULL => "data is empty",
+        QOS_READ_FAILED => "QoS is not a number",
+        QOS_VALUE_IS_WRONG => "QoS must be 0, 1 or 2",
+        RETAIN_READ_FAILED => "retain is not a number",
+        RETAIN_VALUE_IS_WRONG => "retain must be 0 or 1",
+        PUBLISH_LENGTH_READ_FAILED => "length is not a number",
+        PUBLISH_LENGTH_VALUE_IS_WRONG => "length is 0 or larger than the payload buffer",
+        IN_DISCONNECTED_STATE => "not connected",
+        _ => return None,
+    })
+}
+
 /// The codes of one parameter: reading it failed, or its value is wrong.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ParamCodes {
@@ -146,5 +213,134 @@ impl ParamCodes {
             at_core::ArgErrorKind::OutOfRange => self.value,
             _ => self.read,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code of the table, by name.
+    const ALL: &[(&str, ErrorCode)] = &[
+        ("NO_CONFIGURED", NO_CONFIGURED),
+        ("ALREADY_CONNECTED", ALREADY_CONNECTED),
+        ("NULL_LINK", NULL_LINK),
+        ("TLS_CONFIG_ERROR", TLS_CONFIG_ERROR),
+        ("CLIENT_START_FAILED", CLIENT_START_FAILED),
+        ("CLIENT_PUBLISH_FAILED", CLIENT_PUBLISH_FAILED),
+        ("CLIENT_SUBSCRIBE_FAILED", CLIENT_SUBSCRIBE_FAILED),
+        ("CLIENT_UNSUBSCRIBE_FAILED", CLIENT_UNSUBSCRIBE_FAILED),
+        ("CLIENT_DISCONNECT_FAILED", CLIENT_DISCONNECT_FAILED),
+        ("LINK_ID_READ_FAILED", LINK_ID_READ_FAILED),
+        ("LINK_ID_VALUE_IS_WRONG", LINK_ID_VALUE_IS_WRONG),
+        ("SCHEME_READ_FAILED", SCHEME_READ_FAILED),
+        ("SCHEME_VALUE_IS_WRONG", SCHEME_VALUE_IS_WRONG),
+        ("CLIENT_ID_READ_FAILED", CLIENT_ID_READ_FAILED),
+        ("CLIENT_ID_IS_NULL", CLIENT_ID_IS_NULL),
+        ("CLIENT_ID_IS_OVERLENGTH", CLIENT_ID_IS_OVERLENGTH),
+        ("USERNAME_READ_FAILED", USERNAME_READ_FAILED),
+        ("USERNAME_IS_OVERLENGTH", USERNAME_IS_OVERLENGTH),
+        ("PASSWORD_READ_FAILED", PASSWORD_READ_FAILED),
+        ("PASSWORD_IS_OVERLENGTH", PASSWORD_IS_OVERLENGTH),
+        ("CERT_KEY_ID_READ_FAILED", CERT_KEY_ID_READ_FAILED),
+        ("CERT_KEY_ID_VALUE_IS_WRONG", CERT_KEY_ID_VALUE_IS_WRONG),
+        ("CA_ID_READ_FAILED", CA_ID_READ_FAILED),
+        ("CA_ID_VALUE_IS_WRONG", CA_ID_VALUE_IS_WRONG),
+        ("KEY_READ_FAILED", KEY_READ_FAILED),
+        ("KEY_LENGTH_ERROR", KEY_LENGTH_ERROR),
+        ("PATH_READ_FAILED", PATH_READ_FAILED),
+        ("PATH_IS_OVERLENGTH", PATH_IS_OVERLENGTH),
+        ("KEEPALIVE_READ_FAILED", KEEPALIVE_READ_FAILED),
+        ("KEEPALIVE_VALUE_IS_WRONG", KEEPALIVE_VALUE_IS_WRONG),
+        (
+            "DISABLE_CLEAN_SESSION_READ_FAILED",
+            DISABLE_CLEAN_SESSION_READ_FAILED,
+        ),
+        (
+            "DISABLE_CLEAN_SESSION_VALUE_IS_WRONG",
+            DISABLE_CLEAN_SESSION_VALUE_IS_WRONG,
+        ),
+        ("LWT_TOPIC_READ_FAILED", LWT_TOPIC_READ_FAILED),
+        ("LWT_TOPIC_IS_OVERLENGTH", LWT_TOPIC_IS_OVERLENGTH),
+        ("LWT_MSG_READ_FAILED", LWT_MSG_READ_FAILED),
+        ("LWT_MSG_IS_OVERLENGTH", LWT_MSG_IS_OVERLENGTH),
+        ("LWT_QOS_READ_FAILED", LWT_QOS_READ_FAILED),
+        ("LWT_QOS_VALUE_IS_WRONG", LWT_QOS_VALUE_IS_WRONG),
+        ("LWT_RETAIN_READ_FAILED", LWT_RETAIN_READ_FAILED),
+        ("LWT_RETAIN_VALUE_IS_WRONG", LWT_RETAIN_VALUE_IS_WRONG),
+        ("HOST_READ_FAILED", HOST_READ_FAILED),
+        ("HOST_IS_NULL", HOST_IS_NULL),
+        ("HOST_IS_OVERLENGTH", HOST_IS_OVERLENGTH),
+        ("PORT_READ_FAILED", PORT_READ_FAILED),
+        ("PORT_VALUE_IS_WRONG", PORT_VALUE_IS_WRONG),
+        ("RECONNECT_READ_FAILED", RECONNECT_READ_FAILED),
+        ("RECONNECT_VALUE_IS_WRONG", RECONNECT_VALUE_IS_WRONG),
+        ("TOPIC_READ_FAILED", TOPIC_READ_FAILED),
+        ("TOPIC_IS_NULL", TOPIC_IS_NULL),
+        ("TOPIC_IS_OVERLENGTH", TOPIC_IS_OVERLENGTH),
+        ("DATA_READ_FAILED", DATA_READ_FAILED),
+        ("DATA_IS_NULL", DATA_IS_NULL),
+        ("QOS_READ_FAILED", QOS_READ_FAILED),
+        ("QOS_VALUE_IS_WRONG", QOS_VALUE_IS_WRONG),
+        ("RETAIN_READ_FAILED", RETAIN_READ_FAILED),
+        ("RETAIN_VALUE_IS_WRONG", RETAIN_VALUE_IS_WRONG),
+        ("PUBLISH_LENGTH_READ_FAILED", PUBLISH_LENGTH_READ_FAILED),
+        (
+            "PUBLISH_LENGTH_VALUE_IS_WRONG",
+            PUBLISH_LENGTH_VALUE_IS_WRONG,
+        ),
+        ("IN_DISCONNECTED_STATE", IN_DISCONNECTED_STATE),
+    ];
+
+    #[test]
+    fn every_code_has_a_description() {
+        for &(name, code) in ALL {
+            let text = describe(code);
+            assert!(
+                text.is_some_and(|text| !text.is_empty()),
+                "{name} ({code}) has no description"
+            );
+        }
+    }
+
+    #[test]
+    fn the_list_has_every_code() {
+        let declared = include_str!("error.rs")
+            .lines()
+            .filter(|line| line.starts_with("pub const "))
+            .count();
+        assert_eq!(ALL.len(), declared);
+    }
+
+    #[test]
+    fn lengths_in_descriptions_are_the_limits() {
+        use crate::config::{MAX_CREDENTIAL, MAX_PATH};
+        use crate::topic::MAX_TOPIC;
+        for (code, max) in [
+            (USERNAME_IS_OVERLENGTH, MAX_CREDENTIAL),
+            (PASSWORD_IS_OVERLENGTH, MAX_CREDENTIAL),
+            (PATH_IS_OVERLENGTH, MAX_PATH),
+            (LWT_TOPIC_IS_OVERLENGTH, MAX_TOPIC),
+            (TOPIC_IS_OVERLENGTH, MAX_TOPIC),
+        ] {
+            let text = describe(code).unwrap_or_default();
+            assert!(text.contains(&format!(" {max} bytes")), "{code}: {text}");
+        }
+    }
+
+    #[test]
+    fn codes_are_distinct() {
+        for (i, &(name, code)) in ALL.iter().enumerate() {
+            for &(other, other_code) in ALL.iter().skip(i + 1) {
+                assert_ne!(code, other_code, "{name} and {other}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_codes_are_not_described() {
+        assert_eq!(describe(ErrorCode::PARSE_FAILED), None);
+        assert_eq!(describe(ErrorCode::execution(0x6000)), None);
+        assert_eq!(describe(QOS_VALUE_IS_WRONG), Some("QoS must be 0, 1 or 2"));
     }
 }

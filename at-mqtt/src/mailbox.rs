@@ -85,8 +85,10 @@ impl<const PAYLOAD: usize> Slot<PAYLOAD> {
     }
 }
 
-/// Where the single request stands.
+/// Where the single request stands. (`repr(u8)` makes `Empty` all zeros, so a static
+/// holding the mailbox needs no flash.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Phase {
     /// No request.
     Empty,

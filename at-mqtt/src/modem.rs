@@ -12,11 +12,14 @@ use embassy_futures::select::{Either3, select3};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::budget::{MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, URC_QUEUE_BYTES};
+#[cfg(feature = "tls-psk")]
+use crate::budget::{TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
 use crate::{MqttCommands, MqttState, Network, Options, Runner};
 
-/// Every buffer of the modem: the URC queue, the MQTT state and minimq's packet
-/// buffers. Its sizes default to [`budget`](crate::budget)'s; place it in a
-/// `ConstStaticCell` (its `new` is `const`) so that it never passes through the stack.
+/// Every buffer of the modem: the URC queue, the MQTT state, minimq's packet buffers and
+/// (feature `tls-psk`) the TLS record buffers. Its sizes default to
+/// [`budget`](crate::budget)'s; place it in a `ConstStaticCell` (its `new` is `const`) so
+/// that it never passes through the stack.
 pub struct ModemResources<
     const URC: usize = URC_QUEUE_BYTES,
     const RX: usize = MQTT_RX_BYTES,
@@ -28,6 +31,10 @@ pub struct ModemResources<
     state: MqttState<PAYLOAD, SUBS>,
     mqtt_rx: [u8; RX],
     mqtt_tx: [u8; TX],
+    #[cfg(feature = "tls-psk")]
+    tls_rx: [u8; TLS_RECORD_RX_BYTES],
+    #[cfg(feature = "tls-psk")]
+    tls_tx: [u8; TLS_RECORD_TX_BYTES],
 }
 
 impl<const URC: usize, const RX: usize, const TX: usize, const PAYLOAD: usize, const SUBS: usize>
@@ -45,9 +52,14 @@ impl<const URC: usize, const RX: usize, const TX: usize, const PAYLOAD: usize, c
     pub const fn new() -> Self {
         Self {
             urcs: UrcQueue::new(),
-            state: MqttState::new(Options::new(at_core::Profile::Seed)),
+            // `Modem::new` sets the options; zeros keep the whole struct out of flash.
+            state: MqttState::new(Options::unset()),
             mqtt_rx: [0; RX],
             mqtt_tx: [0; TX],
+            #[cfg(feature = "tls-psk")]
+            tls_rx: [0; TLS_RECORD_RX_BYTES],
+            #[cfg(feature = "tls-psk")]
+            tls_tx: [0; TLS_RECORD_TX_BYTES],
         }
     }
 }
@@ -64,6 +76,9 @@ pub struct Modem<
     engine: Engine<'a, URC>,
     commands: (MqttCommands<'a, PAYLOAD, SUBS>, X),
     runner: Runner<'a, N, URC, PAYLOAD, SUBS>,
+    /// The TLS record buffers, until [`with_tls_psk`](Self::with_tls_psk) uses them.
+    #[cfg(feature = "tls-psk")]
+    tls_records: Option<(&'a mut [u8], &'a mut [u8])>,
 }
 
 impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
@@ -100,6 +115,10 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             state,
             mqtt_rx,
             mqtt_tx,
+            #[cfg(feature = "tls-psk")]
+            tls_rx,
+            #[cfg(feature = "tls-psk")]
+            tls_tx,
         } = resources;
         state.options = options;
         let (urcs, state): (&'a UrcQueue<URC>, &'a MqttState<PAYLOAD, SUBS>) = (urcs, state);
@@ -112,13 +131,18 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             engine: Engine::new(config, urcs),
             commands: (MqttCommands::new(state), extra),
             runner,
+            #[cfg(feature = "tls-psk")]
+            tls_records: Some((tls_rx, tls_tx)),
         }
     }
 
-    /// Enables scheme 2 (MQTT over TLS 1.3 with the key of `AT+MQTTPSK`).
+    /// Enables scheme 2 (MQTT over TLS 1.3 with the key of `AT+MQTTPSK`) with the
+    /// resources' record buffers; `rng` must be a cryptographic generator.
     #[cfg(feature = "tls-psk")]
-    pub fn with_tls_psk(mut self, tls: crate::TlsPsk<'a>) -> Self {
-        self.runner = self.runner.with_tls_psk(tls);
+    pub fn with_tls_psk(mut self, rng: &'a mut dyn embedded_tls::CryptoRngCore) -> Self {
+        if let Some((rx, tx)) = self.tls_records.take() {
+            self.runner = self.runner.with_tls_psk(crate::TlsPsk::new(rng, rx, tx));
+        }
         self
     }
 
@@ -135,6 +159,7 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             engine,
             commands,
             runner,
+            ..
         } = self;
         match select3(engine.run(rx, tx, commands), runner.run(), beside).await {
             Either3::First(stop) => stop,
@@ -157,6 +182,7 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             engine,
             commands,
             runner,
+            ..
         } = self;
         let at = async {
             loop {

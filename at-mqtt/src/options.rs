@@ -12,7 +12,7 @@ pub struct Options {
     /// The protocol profile; [`Modem`](crate::Modem) gives the engine the same one.
     pub profile: Profile,
     /// The largest `AT+MQTTPUBRAW` length (seed: 512; esp-at: 1024). Capped by the
-    /// payload buffer of [`Shared`](crate::Shared).
+    /// payload buffer of [`MqttState`](crate::MqttState).
     pub pubraw_max: usize,
     /// How long a command waits for CONNACK, PUBACK/PUBCOMP, SUBACK or UNSUBACK
     /// (15 s; in the esp-at profile a command's `timeout_ms` overrides it).
@@ -35,6 +35,18 @@ impl Options {
             command_timeout: Duration::from_secs(15),
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(60),
+        }
+    }
+
+    /// Options to be replaced before use (all zeros, so that a static holding them,
+    /// e.g. [`ModemResources`](crate::ModemResources), needs no flash).
+    pub(crate) const fn unset() -> Self {
+        Self {
+            profile: Profile::Seed,
+            pubraw_max: 0,
+            command_timeout: Duration::from_ticks(0),
+            reconnect_min: Duration::from_ticks(0),
+            reconnect_max: Duration::from_ticks(0),
         }
     }
 

@@ -783,7 +783,7 @@ fn session_config<'b>(
     let mut builder = ConfigBuilder::new(Buffers::new(rx, tx))
         .client_id(client_id)
         .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?
-        .keepalive_interval(config.conn.keepalive);
+        .keepalive_interval(config.conn.keepalive());
     if config.conn.keep_session {
         builder = builder.session_expiry_interval(KEEP_SESSION_EXPIRY);
     }

@@ -18,7 +18,7 @@ use std::future::{Future, pending};
 
 use at_core::Config;
 use at_core::mock::block_on;
-use at_mqtt::{Modem, ModemResources, Options, TlsPsk};
+use at_mqtt::{Modem, ModemResources, Options};
 use embassy_futures::select::{Either, select};
 use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::ErrorKind;
@@ -58,10 +58,8 @@ fn scenario_with<F: Future<Output = ()>>(
     let (mut rx, mut tx) = host.uart();
     let network = MockNetwork(broker.clone());
     let mut rng = rand_core::OsRng;
-    let (mut record_rx, mut record_tx) = (vec![0; 16_640], vec![0; 4096]);
-    let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
     let mut modem =
-        Modem::with_options(&mut resources, config, options, network, ()).with_tls_psk(tls);
+        Modem::with_options(&mut resources, config, options, network, ()).with_tls_psk(&mut rng);
     block_on(async {
         let run = modem.run_once(&mut rx, &mut tx, pending());
         match select(run, script(host.clone(), broker.clone())).await {

@@ -7,12 +7,9 @@ use minimq::QoS;
 use super::{flag, link_id, qos, string};
 use crate::MqttClient;
 use crate::Options;
-use crate::config::{ConnConfig, MAX_LWT_MSG};
+use crate::config::{ConnConfig, DEFAULT_KEEPALIVE, MAX_LWT_MSG};
 use crate::error::*;
 use crate::topic::{MAX_TOPIC, topic_name};
-
-/// The keepalive used when the host asks for 0.
-const DEFAULT_KEEPALIVE: u16 = 120;
 
 /// A parsed `AT+MQTTCONNCFG`.
 pub(super) struct ConnCfg<'a> {

@@ -105,6 +105,11 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
             (MqttCommand::Clean, _) => clean::Clean::parse(&mut args)?.run(client, cx).await,
         }
     }
+
+    /// The `AT_MQTT_*` codes of [`error`](crate::error), e.g. "QoS must be 0, 1 or 2".
+    fn describe(&self, code: ErrorCode) -> Option<&'static str> {
+        crate::error::describe(code)
+    }
 }
 
 /// Reads `<LinkID>`, which must be 0.

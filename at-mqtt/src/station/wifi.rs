@@ -171,4 +171,9 @@ impl<W: WifiStation> CommandSet for WifiCommands<W> {
         }
         Ok(Outcome::Ok)
     }
+
+    /// `JOIN_FAILED`: joining failed.
+    fn describe(&self, code: ErrorCode) -> Option<&'static str> {
+        (code == JOIN_FAILED).then_some("joining failed (the +CWJAP:<code> line says why)")
+    }
 }

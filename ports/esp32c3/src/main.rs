@@ -14,9 +14,9 @@
 mod station;
 mod uart;
 
-use at_mqtt::budget::{TCP_SOCKET_BYTES, TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
+use at_mqtt::budget::TCP_SOCKET_BYTES;
 use at_mqtt::station::{EmbassyInterface, IpCommands, WifiCommands, log_network};
-use at_mqtt::{EmbassyNetwork, Modem, ModemResources, TlsPsk};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use embassy_executor::Spawner;
 use embassy_net::{DhcpConfig, StackResources};
 use esp_backtrace as _;
@@ -88,8 +88,6 @@ async fn main(spawner: Spawner) -> ! {
     static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
     static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
         ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
-    static TLS: ConstStaticCell<([u8; TLS_RECORD_RX_BYTES], [u8; TLS_RECORD_TX_BYTES])> =
-        ConstStaticCell::new(([0; TLS_RECORD_RX_BYTES], [0; TLS_RECORD_TX_BYTES]));
     let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
     let extra = (
@@ -98,8 +96,7 @@ async fn main(spawner: Spawner) -> ! {
     );
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
     if let Some(rng) = trng.as_mut() {
-        let (tls_rx, tls_tx) = TLS.take();
-        modem = modem.with_tls_psk(TlsPsk::new(rng, tls_rx, tls_tx));
+        modem = modem.with_tls_psk(rng);
     } else {
         warn!("no true random source: scheme 2 (TLS-PSK) is off");
     }

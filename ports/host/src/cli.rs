@@ -150,8 +150,8 @@ carries the MQTT traffic whether or not the radio has joined."
     )]
     pub wifi: Option<AccessPointSettings>,
 
-    /// Log what the simulator and its libraries do on standard error (debug level; give
-    /// it twice for trace).
+    /// Log what the simulator and its libraries do on standard error, each ERROR
+    /// explained in words (debug level; give it twice for trace).
     #[arg(
         short,
         long,
@@ -159,7 +159,10 @@ carries the MQTT traffic whether or not the radio has joined."
         long_help = "Log what the simulator does on standard error, as `at-host: LEVEL \
 target: message` lines: serial connections accepted and closed with their buffer sizes, \
 power-ons, and the records of the library crates (the engine, the MQTT client) when they \
-are built with their `log` feature. Once: debug level; twice (-vv): trace level too. \
+are built with their `log` feature. Every ERROR the modem answers gets a line saying \
+which command failed, its code and what was wrong, e.g. `at-host: INFO  at_core::driver: \
+AT+MQTTPUB: ERROR 0x010a6048: QoS must be 0, 1 or 2`, while the serial line carries the \
+same bytes as without --verbose. Once: debug level; twice (-vv): trace level too. \
 Without it standard error shows only the simulator's usual lines."
     )]
     pub verbose: u8,

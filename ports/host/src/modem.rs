@@ -8,7 +8,7 @@ use std::future::Future;
 
 use at_core::{Config, Profile, Stop};
 use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface, WifiCommands};
-use at_mqtt::{EmbassyNetwork, Modem, ModemResources, Network, TlsPsk, budget};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources, Network, budget};
 use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
@@ -119,12 +119,9 @@ where
     let extra = (IpCommands::new(interface), WifiCommands::new(wifi));
     let config = Config::new(BOARD).with_profile(profile);
     let mut rng = rand_core::OsRng;
-    let mut record_rx = vec![0; budget::TLS_RECORD_RX_BYTES];
-    let mut record_tx = vec![0; budget::TLS_RECORD_TX_BYTES];
-    let tls = TlsPsk::new(&mut rng, &mut record_rx, &mut record_tx);
     // The runner and the network stack work beside the engine for the whole power-on;
     // dropping them at its end drops the broker connection and the stack as a power
     // cut would.
-    let mut modem = Modem::new(&mut resources, config, network, extra).with_tls_psk(tls);
+    let mut modem = Modem::new(&mut resources, config, network, extra).with_tls_psk(&mut rng);
     modem.run_once(rx, tx, stack).await
 }

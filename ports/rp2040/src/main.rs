@@ -12,9 +12,9 @@
 #![no_std]
 #![no_main]
 
-use at_mqtt::budget::{TCP_SOCKET_BYTES, TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
+use at_mqtt::budget::TCP_SOCKET_BYTES;
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
-use at_mqtt::{EmbassyNetwork, Modem, ModemResources, TlsPsk};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
 use defmt::info;
 use embassy_executor::Spawner;
@@ -73,9 +73,8 @@ async fn main(spawner: Spawner) -> ! {
     // A locally administered MAC address from the flash's 64-bit unique ID.
     let mut flash = Flash::<_, Blocking, FLASH_BYTES>::new_blocking(p.FLASH);
     let mut flash_id = [0; 8];
-    flash
-        .blocking_unique_id(&mut flash_id)
-        .expect("reading the flash unique ID");
+    let read = flash.blocking_unique_id(&mut flash_id);
+    read.expect("reading the flash unique ID");
 
     // The W5500 on SPI0. clk_peri / 4: the W5500 is specified up to 33.3 MHz.
     let mut spi_config = spi::Config::default();
@@ -84,21 +83,13 @@ async fn main(spawner: Spawner) -> ! {
         p.SPI0, p.PIN_18, p.PIN_19, p.PIN_16, p.DMA_CH0, p.DMA_CH1, Irqs, spi_config,
     );
     let Ok(spi) = ExclusiveDevice::new(spi, Output::new(p.PIN_17, Level::High), Delay);
-    let (w5500_int, w5500_reset) = (
-        Input::new(p.PIN_21, Pull::Up),
-        Output::new(p.PIN_20, Level::High),
-    );
+    let w5500_int = Input::new(p.PIN_21, Pull::Up);
+    let w5500_reset = Output::new(p.PIN_20, Level::High);
     static W5500_STATE: StaticCell<embassy_net_wiznet::State<4, 4>> = StaticCell::new();
     let state = W5500_STATE.init(embassy_net_wiznet::State::new());
-    let (device, eth_runner) = embassy_net_wiznet::new(
-        mac_from_unique_id(&flash_id),
-        state,
-        spi,
-        w5500_int,
-        w5500_reset,
-    )
-    .await
-    .expect("W5500 did not answer on SPI0");
+    let mac = mac_from_unique_id(&flash_id);
+    let w5500 = embassy_net_wiznet::new(mac, state, spi, w5500_int, w5500_reset).await;
+    let (device, eth_runner) = w5500.expect("W5500 did not answer on SPI0");
     spawner.spawn(eth_task(eth_runner).expect("Ethernet task already running"));
 
     // The TCP/IP stack on the W5500, DHCP.
@@ -111,21 +102,17 @@ async fn main(spawner: Spawner) -> ! {
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
 
-    // The modem, in this task: the AT engine with the MQTT and IP commands, the MQTT
-    // runner (scheme 2 with the ring oscillator's random bit, the RP2040's only entropy
-    // source) and the network log. `AT+RST` resets the chip; a UART error restarts the
-    // engine only.
+    // The modem in this task, scheme 2 with the ring oscillator's random bit (the RP2040's
+    // only entropy source); `AT+RST` resets the chip.
     static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
     static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
         ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
-    static TLS: ConstStaticCell<([u8; TLS_RECORD_RX_BYTES], [u8; TLS_RECORD_TX_BYTES])> =
-        ConstStaticCell::new(([0; TLS_RECORD_RX_BYTES], [0; TLS_RECORD_TX_BYTES]));
-    let ([tcp_rx, tcp_tx], (tls_rx, tls_tx)) = (TCP.take(), TLS.take());
+    let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
     let extra = IpCommands::new(EmbassyInterface::new(net));
     let mut rng = RoscRng;
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(TlsPsk::new(&mut rng, tls_rx, tls_tx));
+        .with_tls_psk(&mut rng);
     let reset = || SCB::sys_reset();
     match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
 }

@@ -12,9 +12,9 @@
 #![no_std]
 #![no_main]
 
-use at_mqtt::budget::{TCP_SOCKET_BYTES, TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
+use at_mqtt::budget::TCP_SOCKET_BYTES;
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
-use at_mqtt::{EmbassyNetwork, Modem, ModemResources, TlsPsk};
+use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
 use defmt::info;
 use embassy_executor::Spawner;
@@ -52,16 +52,9 @@ async fn main(spawner: Spawner) -> ! {
     static UART_RX: ConstStaticCell<[u8; 1024]> = ConstStaticCell::new([0; 1024]);
     let mut uart_config = usart::Config::default();
     uart_config.baudrate = 115_200;
-    let uart = BufferedUart::new(
-        p.USART3,
-        p.PD9,
-        p.PD8,
-        UART_TX.take(),
-        UART_RX.take(),
-        Irqs,
-        uart_config,
-    )
-    .expect("USART3 configuration");
+    let (uart_tx, uart_rx) = (UART_TX.take(), UART_RX.take());
+    let uart = BufferedUart::new(p.USART3, p.PD9, p.PD8, uart_tx, uart_rx, Irqs, uart_config)
+        .expect("USART3 configuration");
     let (mut tx, mut rx) = uart.split();
 
     // The network: Ethernet MAC + LAN8742A, a locally administered MAC address derived
@@ -70,21 +63,13 @@ async fn main(spawner: Spawner) -> ! {
     let mut seed = [0; 8];
     rng.fill_bytes(&mut seed);
     static PACKETS: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
+    let mac = mac_from_unique_id(&embassy_stm32::uid::uid());
+    // RMII: REF_CLK, CRS_DV, RXD0, RXD1, TXD0, TXD1, TX_EN; then MDIO and MDC.
+    #[rustfmt::skip]
     let device: EthDevice = Ethernet::new(
-        PACKETS.init(PacketQueue::new()),
-        p.ETH,
-        Irqs,
-        p.PA1,
-        p.PA7,
-        p.PC4,
-        p.PC5,
-        p.PG13,
-        p.PB13,
-        p.PG11,
-        mac_from_unique_id(&embassy_stm32::uid::uid()),
-        p.ETH_SMA,
-        p.PA2,
-        p.PC1,
+        PACKETS.init(PacketQueue::new()), p.ETH, Irqs,
+        p.PA1, p.PA7, p.PC4, p.PC5, p.PG13, p.PB13, p.PG11,
+        mac, p.ETH_SMA, p.PA2, p.PC1,
     );
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
     let (net, runner) = embassy_net::new(
@@ -95,19 +80,15 @@ async fn main(spawner: Spawner) -> ! {
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
 
-    // The modem, in this task: the AT engine with the MQTT and IP commands, the MQTT
-    // runner (scheme 2 with the hardware RNG) and the network log. `AT+RST` resets the
-    // chip; a UART error restarts the engine only.
+    // The modem in this task, scheme 2 with the hardware RNG; `AT+RST` resets the chip.
     static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
     static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
         ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
-    static TLS: ConstStaticCell<([u8; TLS_RECORD_RX_BYTES], [u8; TLS_RECORD_TX_BYTES])> =
-        ConstStaticCell::new(([0; TLS_RECORD_RX_BYTES], [0; TLS_RECORD_TX_BYTES]));
-    let ([tcp_rx, tcp_tx], (tls_rx, tls_tx)) = (TCP.take(), TLS.take());
+    let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
     let extra = IpCommands::new(EmbassyInterface::new(net));
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(TlsPsk::new(&mut rng, tls_rx, tls_tx));
+        .with_tls_psk(&mut rng);
     let reset = || SCB::sys_reset();
     match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
 }
@@ -119,10 +100,8 @@ fn clocks() -> Config {
         PllSource, Sysclk,
     };
     let mut config = Config::default();
-    config.rcc.hse = Some(Hse {
-        freq: Hertz(8_000_000),
-        mode: HseMode::Bypass,
-    });
+    let (freq, mode) = (Hertz(8_000_000), HseMode::Bypass);
+    config.rcc.hse = Some(Hse { freq, mode });
     config.rcc.pll_src = PllSource::HSE;
     config.rcc.pll = Some(Pll {
         prediv: PllPreDiv::DIV4,
