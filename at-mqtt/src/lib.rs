@@ -79,7 +79,7 @@ pub use config::{
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};
 #[cfg(feature = "embassy-net")]
-pub use network::EmbassyNetwork;
+pub use network::{EmbassyNetwork, EmbassyStream, EmbassyWriter};
 pub use network::{ConnectError, Network, SplitStream};
 pub use options::Options;
 pub use runner::Runner;

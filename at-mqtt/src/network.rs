@@ -66,4 +66,4 @@ pub trait Network {
 #[cfg(feature = "embassy-net")]
 mod embassy;
 #[cfg(feature = "embassy-net")]
-pub use embassy::EmbassyNetwork;
+pub use embassy::{EmbassyNetwork, EmbassyStream, EmbassyWriter};

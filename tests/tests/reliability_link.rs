@@ -21,8 +21,10 @@ use e2e_tests::at::{self, CONNECTED, DISCONNECTED, ERROR, OK, conn, echoed, mqtt
 use e2e_tests::figures::Figures;
 use e2e_tests::{Broker, Modem, NamespaceBroker, TIMEOUT, TapNetwork, escape};
 
-/// The keepalive of the dead-link tests, in seconds (short, so the test stays short).
-const KEEPALIVE_S: u64 = 4;
+/// The keepalive of the dead-link tests, in seconds: short, so the test stays short, and
+/// at least 5 s, the shortest for which minimq's fixed 5 s wait for PINGRESP (sent at
+/// K - min(5 s, K/2) after the last packet) ends within 1.5 x K (docs/PROTOCOL.md).
+const KEEPALIVE_S: u64 = 6;
 /// Allowance on top of 1.5 x keepalive for scheduling and for the URC reaching the
 /// host over the serial line.
 const DETECTION_MARGIN: Duration = Duration::from_millis(500);

@@ -6,6 +6,7 @@ use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::{TcpReader, TcpSocket, TcpWriter};
 use embassy_net::{IpAddress, Stack};
 use embassy_time::Duration;
+use embedded_io_async::{ErrorType, Read, Write};
 
 use super::{ConnectError, Network, SplitStream};
 
@@ -34,11 +35,11 @@ impl<'a> EmbassyNetwork<'a> {
 
 impl Network for EmbassyNetwork<'_> {
     type Stream<'s>
-        = TcpSocket<'s>
+        = EmbassyStream<'s>
     where
         Self: 's;
 
-    async fn connect(&mut self, host: &str, port: u16) -> Result<TcpSocket<'_>, ConnectError> {
+    async fn connect(&mut self, host: &str, port: u16) -> Result<EmbassyStream<'_>, ConnectError> {
         // No link (cable out, access point not joined) or no address yet: fail at once
         // rather than wait for a TCP timeout. A static address outlives the link.
         if !self.stack.is_link_up() || !self.stack.is_config_up() {
@@ -61,22 +62,68 @@ impl Network for EmbassyNetwork<'_> {
             embassy_net::tcp::ConnectError::NoRoute => ConnectError::NetworkDown,
             _ => ConnectError::Refused,
         })?;
-        Ok(socket)
+        Ok(EmbassyStream(socket))
     }
 }
 
-impl SplitStream for TcpSocket<'_> {
+/// A connected embassy-net TCP socket whose `flush` returns at once.
+///
+/// embassy-net's own `flush` waits until the peer has acknowledged every byte sent; on a
+/// dead link (cable out, no FIN) that is for ever, and the MQTT session waiting in it
+/// would never see its keepalive time out. Written bytes are in the socket's buffer and
+/// go out without a flush; MQTT's acknowledgements and keepalive tell the rest.
+pub struct EmbassyStream<'s>(TcpSocket<'s>);
+
+/// The writing half of an [`EmbassyStream`], with the same `flush`.
+pub struct EmbassyWriter<'s>(TcpWriter<'s>);
+
+impl ErrorType for EmbassyStream<'_> {
+    type Error = embassy_net::tcp::Error;
+}
+
+impl Read for EmbassyStream<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.0.read(buf).await
+    }
+}
+
+impl Write for EmbassyStream<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.0.write(buf).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl ErrorType for EmbassyWriter<'_> {
+    type Error = embassy_net::tcp::Error;
+}
+
+impl Write for EmbassyWriter<'_> {
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        self.0.write(buf).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl SplitStream for EmbassyStream<'_> {
     type Reader<'s>
         = TcpReader<'s>
     where
         Self: 's;
     type Writer<'s>
-        = TcpWriter<'s>
+        = EmbassyWriter<'s>
     where
         Self: 's;
 
-    fn split(&mut self) -> (TcpReader<'_>, TcpWriter<'_>) {
-        TcpSocket::split(self)
+    fn split(&mut self) -> (TcpReader<'_>, EmbassyWriter<'_>) {
+        let (reader, writer) = self.0.split();
+        (reader, EmbassyWriter(writer))
     }
 }
 
