@@ -78,9 +78,9 @@ pub use config::{
 };
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};
+pub use network::{ConnectError, Network, SplitStream};
 #[cfg(feature = "embassy-net")]
 pub use network::{EmbassyNetwork, EmbassyStream, EmbassyWriter};
-pub use network::{ConnectError, Network, SplitStream};
 pub use options::Options;
 pub use runner::Runner;
 pub use state::MqttState;
