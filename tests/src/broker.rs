@@ -145,6 +145,41 @@ impl Broker {
         }
     }
 
+    /// Configuration lines (for [`with_config`](Self::with_config)) that make mosquitto
+    /// persist its database in `dir` (which must exist) as often as it can: a snapshot
+    /// after every change it counts (`autosave_on_changes true`, `autosave_interval 1`).
+    ///
+    /// What that guarantees (mosquitto 2.0): there is no journal. A snapshot is the whole
+    /// database written to `mosquitto.db.new`, fsync'd and renamed over `mosquitto.db`,
+    /// from the main loop after the packets of one pass were handled; a SIGKILL keeps the
+    /// last snapshot whose rename completed. Counted changes are subscriptions, persistent
+    /// connects, retained messages, messages *queued* for a client (offline, or its
+    /// in-flight window full) and acknowledgements from subscribers; a message written
+    /// straight to an online subscriber is not counted (it is already on its socket).
+    /// The PUBACK to a publisher is written while its PUBLISH is handled, before that
+    /// pass's snapshot: a QoS 1 message acknowledged and only queued is lost if SIGKILL
+    /// comes before the snapshot completes.
+    pub fn persistence_lines(dir: &Path) -> Vec<String> {
+        vec![
+            "persistence true".to_owned(),
+            // mosquitto joins the location and the file name without a separator.
+            format!("persistence_location {}/", dir.display()),
+            "autosave_on_changes true".to_owned(),
+            "autosave_interval 1".to_owned(),
+        ]
+    }
+
+    /// How many snapshots of its database mosquitto began since its last start (its
+    /// `Saving in-memory database` log lines; a snapshot cut short by SIGKILL counts).
+    pub fn snapshots_started(&self) -> usize {
+        self.log().matches("Saving in-memory database").count()
+    }
+
+    /// The process id of the running broker (`None` while stopped).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(Process::id)
+    }
+
     /// Stops the broker if it runs, then starts it again on the same port with the same
     /// configuration and waits until it accepts connections.
     pub fn restart(&mut self) {

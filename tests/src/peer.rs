@@ -1,8 +1,8 @@
 //! An MQTT v5 client on the far side of the broker (rumqttc).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,9 @@ pub struct Peer {
     acks: Receiver<Ack>,
     stop: Arc<AtomicBool>,
     driver: Option<JoinHandle<()>>,
+    /// Every CONNACK's Session Present flag, in order (the first connect and every
+    /// reconnection rumqttc makes on its own).
+    connacks: Arc<Mutex<Vec<bool>>>,
 }
 
 impl Peer {
@@ -56,21 +59,69 @@ impl Peer {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(30));
         options.set_clean_start(true);
+        Self::connect_with(options)
+    }
+
+    /// Connects as `client_id` with a persistent session (Clean Start = 0 and a Session
+    /// Expiry Interval of one hour), waiting for CONNACK. When the link is lost the
+    /// peer's event loop connects again on its own (every 100 ms while that fails), with
+    /// the same client id and session: [`connacks`](Self::connacks) tells whether the
+    /// broker still had it.
+    pub fn connect_persistent(port: u16, client_id: &str) -> Self {
+        let mut options = MqttOptions::new(client_id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(30));
+        options.set_clean_start(false);
+        options.set_session_expiry_interval(Some(3600));
+        Self::connect_with(options)
+    }
+
+    /// Starts the event loop's thread for `options` and waits for the first CONNACK.
+    fn connect_with(options: MqttOptions) -> Self {
         let (client, connection) = Client::new(options, 16);
         let (message_tx, messages) = channel();
         let (ack_tx, acks) = channel();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
-        let driver = std::thread::spawn(move || drive(connection, &message_tx, &ack_tx, &flag));
+        let connacks = Arc::new(Mutex::new(Vec::new()));
+        let sessions = Arc::clone(&connacks);
+        let driver = std::thread::spawn(move || {
+            drive(connection, &message_tx, &ack_tx, &flag, &sessions);
+        });
         let peer = Self {
             client: Some(client),
             messages,
             acks,
             stop,
             driver: Some(driver),
+            connacks,
         };
         peer.wait_ack("CONNACK", |ack| matches!(ack, Ack::Connected));
         peer
+    }
+
+    /// The Session Present flag of every CONNACK so far, in order: one entry per
+    /// connection the peer made (its first one and each reconnection).
+    pub fn connacks(&self) -> Vec<bool> {
+        self.connacks.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Waits up to `timeout` until the peer has had `count` CONNACKs (its first
+    /// connection counts as one) and returns their Session Present flags; fails if it
+    /// has not.
+    pub fn wait_for_connacks(&self, count: usize, timeout: Duration) -> Vec<bool> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let connacks = self.connacks();
+            if connacks.len() >= count {
+                return connacks;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the peer had {} CONNACK(s) within {timeout:?}, expected {count}",
+                connacks.len()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Subscribes to `filter` with `qos` (0..=2) and waits for a SUBACK granting it.
@@ -167,6 +218,7 @@ fn drive(
     messages: &Sender<Message>,
     acks: &Sender<Ack>,
     stop: &AtomicBool,
+    connacks: &Mutex<Vec<bool>>,
 ) {
     for event in connection.iter() {
         if stop.load(Ordering::Relaxed) {
@@ -183,7 +235,12 @@ fn drive(
                 let _ = messages.send(message);
                 continue;
             }
-            Ok(Event::Incoming(Packet::ConnAck(_))) => Ack::Connected,
+            Ok(Event::Incoming(Packet::ConnAck(connack))) => {
+                if let Ok(mut flags) = connacks.lock() {
+                    flags.push(connack.session_present);
+                }
+                Ack::Connected
+            }
             Ok(Event::Incoming(Packet::SubAck(suback))) => Ack::Subscribed(suback.return_codes),
             Ok(Event::Incoming(Packet::UnsubAck(_))) => Ack::Unsubscribed,
             Ok(Event::Incoming(Packet::PubAck(_))) => Ack::Acknowledged,
