@@ -25,10 +25,12 @@
 )]
 
 pub mod at;
-pub mod figures;
 mod binary;
 mod broker;
+pub mod figures;
 mod flood;
+pub mod hostile;
+pub mod memory;
 mod modem;
 mod netns;
 mod netns_broker;
