@@ -5,7 +5,7 @@ use core::net::Ipv4Addr;
 use embassy_net::dns::DnsQueryType;
 use embassy_net::tcp::{TcpReader, TcpSocket, TcpWriter};
 use embassy_net::{IpAddress, Stack};
-use embassy_time::Duration;
+use embassy_time::{Duration, with_timeout};
 use embedded_io_async::{ErrorType, Read, Write};
 
 use super::{ConnectError, Network, SplitStream};
@@ -66,12 +66,16 @@ impl Network for EmbassyNetwork<'_> {
     }
 }
 
-/// A connected embassy-net TCP socket whose `flush` returns at once.
+/// How long `flush` waits for the peer to acknowledge what was sent.
+const FLUSH_BOUND: Duration = Duration::from_millis(200);
+
+/// A connected embassy-net TCP socket whose `flush` waits at most [`FLUSH_BOUND`].
 ///
 /// embassy-net's own `flush` waits until the peer has acknowledged every byte sent; on a
 /// dead link (cable out, no FIN) that is for ever, and the MQTT session waiting in it
-/// would never see its keepalive time out. Written bytes are in the socket's buffer and
-/// go out without a flush; MQTT's acknowledgements and keepalive tell the rest.
+/// would never see its keepalive time out. Bounded, it still lets a DISCONNECT reach a
+/// live broker before the socket is dropped (which resets the connection), and on a dead
+/// link the keepalive tells. Written bytes go out without a flush in any case.
 pub struct EmbassyStream<'s>(TcpSocket<'s>);
 
 /// The writing half of an [`EmbassyStream`], with the same `flush`.
@@ -93,7 +97,10 @@ impl Write for EmbassyStream<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
+        match with_timeout(FLUSH_BOUND, self.0.flush()).await {
+            Ok(result) => result,
+            Err(_) => Ok(()),
+        }
     }
 }
 
@@ -107,7 +114,10 @@ impl Write for EmbassyWriter<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        Ok(())
+        match with_timeout(FLUSH_BOUND, self.0.flush()).await {
+            Ok(result) => result,
+            Err(_) => Ok(()),
+        }
     }
 }
 
