@@ -81,6 +81,14 @@ pub struct EmbassyStream<'s>(TcpSocket<'s>);
 /// The writing half of an [`EmbassyStream`], with the same `flush`.
 pub struct EmbassyWriter<'s>(TcpWriter<'s>);
 
+/// Waits for embassy-net's `flush` at most [`FLUSH_BOUND`]; past it, the bytes are still
+/// on their way and the flush counts as done.
+async fn bounded_flush(
+    flush: impl core::future::Future<Output = Result<(), embassy_net::tcp::Error>>,
+) -> Result<(), embassy_net::tcp::Error> {
+    with_timeout(FLUSH_BOUND, flush).await.unwrap_or(Ok(()))
+}
+
 impl ErrorType for EmbassyStream<'_> {
     type Error = embassy_net::tcp::Error;
 }
@@ -97,10 +105,7 @@ impl Write for EmbassyStream<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        match with_timeout(FLUSH_BOUND, self.0.flush()).await {
-            Ok(result) => result,
-            Err(_) => Ok(()),
-        }
+        bounded_flush(self.0.flush()).await
     }
 }
 
@@ -114,10 +119,7 @@ impl Write for EmbassyWriter<'_> {
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        match with_timeout(FLUSH_BOUND, self.0.flush()).await {
-            Ok(result) => result,
-            Err(_) => Ok(()),
-        }
+        bounded_flush(self.0.flush()).await
     }
 }
 
