@@ -125,15 +125,17 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
-        // SIGKILL ends a stopped process too; SIGCONT first anyway, so that a process
-        // a test froze with SIGSTOP is never left stopped if the kill fails.
-        if let Ok(pid) = i32::try_from(self.child.id())
+        // SIGKILL ends a stopped process too, without letting it run again: a broker a
+        // test froze with SIGSTOP must not answer what it holds on its way out (a SIGCONT
+        // first would let it acknowledge a publication). Only if the kill fails is the
+        // process continued, so that it is never left stopped. `Child::kill` sends
+        // SIGKILL to this child's process id; a no-op once reaped.
+        if self.child.kill().is_err()
+            && let Ok(pid) = i32::try_from(self.child.id())
             && self.child.try_wait().ok().flatten().is_none()
         {
             let _ = kill(Pid::from_raw(pid), Signal::SIGCONT);
         }
-        // `Child::kill` sends SIGKILL to this child's process id; a no-op once reaped.
-        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
