@@ -132,7 +132,8 @@ impl Broker {
     /// Kills the broker (SIGKILL: clients lose the connection without a DISCONNECT) and
     /// waits until its port refuses connections.
     pub fn stop(&mut self) {
-        // Dropping the process sends SIGCONT, then SIGKILL, and reaps it.
+        // Dropping the process sends SIGKILL (which ends a frozen broker without letting it
+        // run again) and reaps it.
         drop(self.process.take());
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
