@@ -4,7 +4,8 @@
 //! - [`MqttState`] is the memory both halves meet in (configuration, the link view, a
 //!   single-slot request mailbox);
 //! - [`MqttCommands`] is a [`CommandSet`](at_core::CommandSet) for the engine:
-//!   `AT+MQTTUSERCFG`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
+//!   `AT+MQTTUSERCFG`, `AT+MQTTLONGCLIENTID`, `AT+MQTTLONGUSERNAME`,
+//!   `AT+MQTTLONGPASSWORD`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
 //!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`. It parses, then calls
 //!   the typed methods of [`MqttClient`], which downstream command sets may use too;
 //! - [`Runner`] alone owns the broker link: the minimq session, the link state, the
@@ -63,6 +64,7 @@ mod network;
 mod options;
 mod resume;
 mod runner;
+pub mod setup;
 mod state;
 pub mod station;
 #[cfg(feature = "tls-psk")]
@@ -74,7 +76,8 @@ mod urc;
 pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
 pub use commands::{MqttCommand, MqttCommands};
 pub use config::{
-    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
+    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG, MAX_PATH,
+    MAX_PSK_IDENTITY, MAX_PSK_KEY,
 };
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};
