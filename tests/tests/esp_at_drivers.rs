@@ -42,10 +42,25 @@ fn wifiespat_init_sequence_is_answered_ok() {
     answered(&mut modem, false, "AT+CIPMUX=1", OK);
     answered(&mut modem, false, "AT+CIPRECVMODE=1", OK);
     answered(&mut modem, false, "AT+SYSSTORE=0", OK);
-    answered(&mut modem, false, "AT+CWMODE?", &[b"+CWMODE:1\r\n", OK].concat());
+    answered(
+        &mut modem,
+        false,
+        "AT+CWMODE?",
+        &[b"+CWMODE:1\r\n", OK].concat(),
+    );
     // What the settings read back as.
-    answered(&mut modem, false, "AT+CIPMUX?", &[b"+CIPMUX:1\r\n", OK].concat());
-    answered(&mut modem, false, "AT+SYSSTORE?", &[b"+SYSSTORE:0\r\n", OK].concat());
+    answered(
+        &mut modem,
+        false,
+        "AT+CIPMUX?",
+        &[b"+CIPMUX:1\r\n", OK].concat(),
+    );
+    answered(
+        &mut modem,
+        false,
+        "AT+SYSSTORE?",
+        &[b"+SYSSTORE:0\r\n", OK].concat(),
+    );
     show("WiFiEspAT init", &modem);
 }
 
@@ -66,9 +81,24 @@ fn wifiesp_init_sequence_is_answered_ok() {
     ] {
         answered(&mut modem, false, line, OK);
     }
-    answered(&mut modem, false, "AT+CIPDINFO?", &[b"+CIPDINFO:true\r\n", OK].concat());
-    answered(&mut modem, false, "AT+CWAUTOCONN?", &[b"+CWAUTOCONN:0\r\n", OK].concat());
-    answered(&mut modem, false, "AT+CWDHCP?", &[b"+CWDHCP:1\r\n", OK].concat());
+    answered(
+        &mut modem,
+        false,
+        "AT+CIPDINFO?",
+        &[b"+CIPDINFO:true\r\n", OK].concat(),
+    );
+    answered(
+        &mut modem,
+        false,
+        "AT+CWAUTOCONN?",
+        &[b"+CWAUTOCONN:0\r\n", OK].concat(),
+    );
+    answered(
+        &mut modem,
+        false,
+        "AT+CWDHCP?",
+        &[b"+CWDHCP:1\r\n", OK].concat(),
+    );
     show("WiFiEsp init", &modem);
 }
 
@@ -92,7 +122,12 @@ fn elecfreaks_iot_init_and_mqtt_blocks_are_answered_ok() {
     // Its `reconnect` block argument is inverted on the wire (`reconnect ? 0 : 1`).
     let conn = format!("AT+MQTTCONN=0,\"127.0.0.1\",{port},1");
     let connected = format!("+MQTTCONNECTED:0,1,\"127.0.0.1\",\"{port}\",\"\",1\r\n");
-    answered(&mut modem, true, &conn, &[connected.as_bytes(), OK].concat());
+    answered(
+        &mut modem,
+        true,
+        &conn,
+        &[connected.as_bytes(), OK].concat(),
+    );
     let sub = r#"AT+MQTTSUB=0,"microbit/in",1"#;
     answered(&mut modem, true, sub, OK);
     let publish = r#"AT+MQTTPUB=0,"microbit/in","hello",1,0"#;
@@ -138,7 +173,12 @@ fn example_pair(broker: &Broker) -> (Modem, Modem) {
 fn esp_at_example_mqtt_over_tcp_small_data() {
     let broker = Broker::start();
     let (mut publisher, mut subscriber) = example_pair(&broker);
-    answered(&mut publisher, true, r#"AT+MQTTPUB=0,"topic","test",1,0"#, OK);
+    answered(
+        &mut publisher,
+        true,
+        r#"AT+MQTTPUB=0,"topic","test",1,0"#,
+        OK,
+    );
     subscriber.expect(b"+MQTTSUBRECV:0,\"topic\",4,test\r\n", TIMEOUT);
     for modem in [&mut publisher, &mut subscriber] {
         answered(modem, true, "AT+MQTTCLEAN=0", OK);
@@ -170,8 +210,18 @@ fn esp_at_example_mqtt_over_tcp_large_data_with_pubraw() {
 fn esp_at_example_sntp_steps() {
     let mut modem = Modem::ready(ESP_AT);
     let unset = b"+CIPSNTPTIME:Thu Jan 01 00:00:00 1970\r\n";
-    answered(&mut modem, true, "AT+CIPSNTPTIME?", &[unset.as_slice(), OK].concat());
-    answered(&mut modem, true, r#"AT+CIPSNTPCFG=1,8,"ntp1.aliyun.com""#, OK);
+    answered(
+        &mut modem,
+        true,
+        "AT+CIPSNTPTIME?",
+        &[unset.as_slice(), OK].concat(),
+    );
+    answered(
+        &mut modem,
+        true,
+        r#"AT+CIPSNTPCFG=1,8,"ntp1.aliyun.com""#,
+        OK,
+    );
     modem.send_line("AT+CIPSNTPTIME?");
     let answer = modem.read_until(b"\r\nOK\r\n", TIMEOUT);
     let text = String::from_utf8_lossy(&answer);
