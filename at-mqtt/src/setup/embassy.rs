@@ -38,8 +38,13 @@ impl<'a> EmbassySntp<'a> {
     }
 }
 
-/// The local timestamps of the exchange: time since boot, as the modem's own clock is
-/// what SNTP is about to set (the server's transmit time is what is used).
+/// The earliest time the modem can be asked about: 2024-01-01 00:00:00 UTC.
+const PIVOT_FLOOR_SECONDS: u64 = 1_704_067_200;
+
+/// The local timestamps of the exchange: [`PIVOT_FLOOR_SECONDS`] plus the time since
+/// boot, as the modem's own clock is what SNTP is about to set. Only the server's
+/// transmit time is used; sntpc picks the NTP era (2^32 s) nearest to this pivot, so
+/// times from 2024 until about 2092 come out right.
 #[derive(Clone, Copy, Default)]
 struct SinceBoot(u64);
 
@@ -49,7 +54,7 @@ impl NtpTimestampGenerator for SinceBoot {
     }
 
     fn timestamp_sec(&self) -> u64 {
-        self.0 / 1_000_000
+        PIVOT_FLOOR_SECONDS + self.0 / 1_000_000
     }
 
     fn timestamp_subsec_micros(&self) -> u32 {
