@@ -43,7 +43,11 @@
 //! maximum packet size no larger than one URC record, so a larger message is refused by
 //! the broker, not truncated here.
 //!
-//! Features: `embassy-net` (the [`Network`] of an embassy-net stack), `tls-psk` (scheme
+//! [`setup`] holds the ESP-AT set-up commands host drivers send before MQTT (SNTP time,
+//! UART rate, stored no-ops); [`station`] the network ones (`AT+CIPSTA`, `AT+CWDHCP`, Wi-Fi).
+//!
+//! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
+//! UDP), `tls-psk` (scheme
 //! 2), and `defmt` or `log` for the runner's log of every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
