@@ -21,7 +21,7 @@ pub const DEFAULT_SNTP_SERVERS: [&str; MAX_SNTP_SERVERS] =
 
 /// Where the modem's clock gets the time when SNTP is on.
 ///
-/// Boards ask an SNTP server over UDP ([`EmbassySntp`](super::EmbassySntp)); the host
+/// Boards ask an SNTP server over UDP (`EmbassySntp`, feature `embassy-net`); the host
 /// simulator on the host's own network reads the host clock instead.
 #[allow(async_fn_in_trait)]
 pub trait TimeSource {
