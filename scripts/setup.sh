@@ -7,7 +7,8 @@
 #   (no option)  everything scripts/test.sh needs:
 #                - Debian packages: mosquitto (broker, mosquitto_passwd),
 #                  mosquitto-clients (mosquitto_pub/_sub, TAP tests), iproute2 (`ip`, TAP
-#                  tests), python3 (size report), gcc and libc6-dev (the host linker),
+#                  tests), dnsmasq (the TAP tests' DHCP server), python3 (size report, the
+#                  TAP tests' SNTP server), gcc and libc6-dev (the host linker),
 #                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer), libssl-dev
 #                  and pkg-config (at-mqtt's unit tests run a TLS-PSK broker on OpenSSL);
 #                - rustup components of the project's toolchain (rust-toolchain.toml):
@@ -53,7 +54,7 @@ commands=(
     "cc:gcc"
 )
 if ! $broker_only; then
-    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++")
+    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++" "dnsmasq:dnsmasq")
 fi
 missing=()
 for entry in "${commands[@]}"; do

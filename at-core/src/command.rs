@@ -81,6 +81,13 @@ pub enum Outcome {
     Ok,
     /// The handler already wrote its final result line (e.g. `+MQTTPUBRAW:OK`).
     Done,
+    /// The engine writes `\r\nOK\r\n`, then [`Engine::run`](crate::Engine::run) returns
+    /// [`Stop::Restart`](crate::Stop::Restart) with the engine reset (e.g. `AT+RESTORE`).
+    OkThenRestart,
+    /// The engine writes `\r\nOK\r\n`, then [`Engine::run`](crate::Engine::run) returns
+    /// [`Stop::BaudRate`](crate::Stop::BaudRate): the port changes the UART's rate only
+    /// once the `OK` has gone out at the old one (e.g. `AT+UART_CUR`).
+    OkThenBaudRate(u32),
 }
 
 /// A set of commands: a table and the code that runs them.

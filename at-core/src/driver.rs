@@ -338,8 +338,9 @@ impl<const URC: usize> Engine<'_, URC> {
     ///
     /// The first run after [`new`](Self::new) or [`reset`](Self::reset) writes `ready`;
     /// running again after a UART error or end of input resumes silently, with the input
-    /// already read. Returns on `AT+RST` (after its `OK`, with the engine reset, so the
-    /// next run boots afresh), at end of input, on a write error, or on a read error that
+    /// already read. Returns on `AT+RST` or a command's [`Outcome::OkThenRestart`] (after
+    /// its `OK`, with the engine reset, so the next run boots afresh), on a command's
+    /// [`Outcome::OkThenBaudRate`] (after its `OK` is flushed), at end of input, on a write error, or on a read error that
     /// means the line is gone (`BrokenPipe`, `ConnectionReset`, `ConnectionAborted`,
     /// `NotConnected`). Other read errors (framing, parity, overrun) discard the partial
     /// line, are counted by [`rx_errors`](Self::rx_errors), and the run goes on.
@@ -439,7 +440,11 @@ async fn complete_line<R: Read, W: Write, S: CommandSet, const URC: usize>(
             session.port.write(OK).await;
         }
         Ok(BasicReply::Outcome(Outcome::Done)) => {}
-        Ok(BasicReply::Restart) => {
+        Ok(BasicReply::Outcome(Outcome::OkThenBaudRate(baud))) => {
+            session.port.write(OK).await;
+            return Some(Stop::BaudRate(baud));
+        }
+        Ok(BasicReply::Restart | BasicReply::Outcome(Outcome::OkThenRestart)) => {
             session.port.write(OK).await;
             return Some(Stop::Restart);
         }

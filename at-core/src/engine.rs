@@ -72,6 +72,10 @@ pub enum Stop {
     Restart,
     /// The UART reported end of input (e.g. a TCP serial client went away).
     EndOfInput,
+    /// A command (`AT+UART_CUR`) asked for this UART baud rate; its `OK` has been
+    /// written and flushed at the old rate. The port applies the rate and runs the
+    /// engine again, which goes on with its buffered input.
+    BaudRate(u32),
 }
 
 /// Settings the basic commands change: echo (`ATE0`/`ATE1`) and `AT+SYSLOG`.

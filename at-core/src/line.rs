@@ -2,8 +2,10 @@
 //!
 //! A line ends at CR, LF or CR LF; the LF right after a terminating CR is swallowed. At
 //! most [`MAX_LINE_CONTENT`] bytes are kept; a longer line is reported as
-//! [`Step::Overflow`] when its terminator arrives. The assembler does no I/O: the caller
-//! echoes according to the returned [`Step`].
+//! [`Step::Overflow`] when its terminator arrives. The assembler also learns how the host
+//! ends its lines (CR LF or a lone CR), which decides whether an LF right after a raw-data
+//! command line is data (SPEC.md section 2). It does no I/O: the caller echoes according
+//! to the returned [`Step`].
 
 /// The longest command line in bytes, counting a two-byte CR LF terminator.
 pub const MAX_LINE: usize = 256;
@@ -32,6 +34,9 @@ pub struct LineAssembler {
     len: usize,
     overflow: bool,
     after_cr: bool,
+    /// Whether the host ended its last CR-terminated line with a lone CR (learned from
+    /// the byte after that CR); false until a line shows it.
+    lone_cr_host: bool,
 }
 
 impl Default for LineAssembler {
@@ -48,6 +53,7 @@ impl LineAssembler {
             len: 0,
             overflow: false,
             after_cr: false,
+            lone_cr_host: false,
         }
     }
 
@@ -57,6 +63,9 @@ impl LineAssembler {
     /// needed and calls [`clear`](Self::clear) before feeding more.
     pub fn push(&mut self, byte: u8) -> Step {
         let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
+        if after_cr {
+            self.lone_cr_host = byte != b'\n';
+        }
         match byte {
             b'\n' if after_cr => Step::Swallowed,
             b'\r' | b'\n' => {
@@ -98,9 +107,17 @@ impl LineAssembler {
     }
 
     /// For the first byte of raw data: whether it is the LF completing the CR LF that
-    /// ended the previous line, and so must be swallowed. Any byte clears that state.
+    /// ended the raw-data command line, and so must be swallowed. That is so when the
+    /// line ended with CR and the host ended its previous line with CR LF (or no earlier
+    /// line showed how it ends lines); after a host's lone CR the LF is data. Any byte
+    /// clears the pending CR.
     pub fn swallow_before_raw(&mut self, byte: u8) -> bool {
-        core::mem::replace(&mut self.after_cr, false) && byte == b'\n'
+        core::mem::replace(&mut self.after_cr, false) && byte == b'\n' && !self.lone_cr_host
+    }
+
+    /// Whether the host ended its last CR-terminated line with a lone CR.
+    pub fn lone_cr_host(&self) -> bool {
+        self.lone_cr_host
     }
 }
 
@@ -212,5 +229,48 @@ mod tests {
             asm.push(b);
         }
         assert!(!asm.swallow_before_raw(b'\n'));
+    }
+
+    /// Feeds `lines` (each cleared when complete) and answers `swallow_before_raw(LF)`.
+    fn swallows_after(lines: &[u8]) -> bool {
+        let mut asm = LineAssembler::new();
+        for &b in lines {
+            if matches!(asm.push(b), Step::Line | Step::Overflow) {
+                asm.clear();
+            }
+        }
+        asm.swallow_before_raw(b'\n')
+    }
+
+    #[test]
+    fn lf_after_a_raw_data_line_is_data_for_a_lone_cr_host() {
+        // A host ending lines with a lone CR: the LF is raw data.
+        assert!(!swallows_after(b"ATE0\rAT+MQTTPUBRAW=0,\"t\",2,0,0\r"));
+        // A CR LF host: the LF completes the terminator.
+        assert!(swallows_after(b"ATE0\r\nAT+MQTTPUBRAW=0,\"t\",2,0,0\r"));
+        // Before any line: swallowed.
+        assert!(swallows_after(b"AT+MQTTPUBRAW=0,\"t\",2,0,0\r"));
+        // The last CR-terminated line counts: a host that switched back to CR LF.
+        assert!(swallows_after(b"AT\rAT\r\nAT+X=1\r"));
+        assert!(!swallows_after(b"AT\r\nAT\rAT+X=1\r"));
+        // An LF-only line teaches nothing, and its raw line has no CR pending.
+        assert!(!swallows_after(b"AT\nAT+X=1\n"));
+        // Empty lines count as lines: `\r` then `A...` shows a lone CR.
+        assert!(!swallows_after(b"\rAT+X=1\r"));
+    }
+
+    #[test]
+    fn learning_the_terminator() {
+        let mut asm = LineAssembler::new();
+        assert!(!asm.lone_cr_host());
+        for &b in b"AT\rA" {
+            asm.push(b);
+        }
+        assert!(asm.lone_cr_host());
+        asm.clear();
+        for &b in b"T\r\n" {
+            asm.push(b);
+        }
+        assert!(!asm.lone_cr_host());
     }
 }

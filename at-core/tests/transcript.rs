@@ -1037,6 +1037,45 @@ fn raw_data_after_a_bare_cr_starts_with_the_next_byte() {
 }
 
 #[test]
+fn raw_data_after_a_lone_cr_host_keeps_a_leading_lf() {
+    // The host ended `AT` with a lone CR (as `atat` does), so the LF after the raw-data
+    // line's CR is its first data byte (SPEC.md section 2).
+    assert_bytes(
+        &transcript(b"AT\rAT+RAW=2\r\nx"),
+        &cat(&[
+            READY,
+            b"AT\r\n",
+            OK,
+            b"AT+RAW=2\r\n",
+            PROMPT,
+            b"+RAW:2,\nx\r\n",
+        ]),
+    );
+    // The same bytes split at every position give the same answer.
+    let rx = MockRx::bytes(b"ATE0\rAT+RAW=2\r\n\n").bytewise();
+    let (_, out) = run_with(config(), rx);
+    assert_bytes(
+        &out,
+        &cat(&[READY, b"ATE0\r\n", OK, PROMPT, b"+RAW:2,\n\n\r\n"]),
+    );
+}
+
+#[test]
+fn raw_data_after_a_cr_lf_host_swallows_the_lf() {
+    assert_bytes(
+        &transcript(b"AT\r\nAT+RAW=2\r\nxy"),
+        &cat(&[
+            READY,
+            b"AT\r\n",
+            OK,
+            b"AT+RAW=2\r\n",
+            PROMPT,
+            b"+RAW:2,xy\r\n",
+        ]),
+    );
+}
+
+#[test]
 fn raw_data_of_length_zero_completes_at_once() {
     assert_bytes(
         &transcript(b"AT+RAW=0\r\nAT\r\n"),

@@ -217,6 +217,28 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         self.publish_slot(cx, delivery).await
     }
 
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the slot is this command's until it returns: no request is in the mailbox"
+    )]
+    /// Reads `length` bytes of raw data from the UART (after the `>` prompt) into the
+    /// request slot, then hands them to `store` as [`configure`](Self::configure) does
+    /// (e.g. `AT+MQTTLONGCLIENTID`). A timeout or damaged data fails with `read_failed`.
+    pub(crate) async fn configure_from_raw<C: Context>(
+        &self,
+        cx: &mut C,
+        length: usize,
+        read_failed: ErrorCode,
+        store: impl FnOnce(&mut MqttConfig, &[u8]) -> Result<(), ErrorCode>,
+    ) -> Result<(), ErrorCode> {
+        let mut slot = self.slot_for("")?;
+        slot.payload.resize(length, 0).map_err(|_| read_failed)?;
+        cx.raw_data(&mut slot.payload)
+            .await
+            .map_err(|_| read_failed)?;
+        self.configure(|config| store(config, &slot.payload))
+    }
+
     /// Subscribes to `filter` with maximum QoS `qos`.
     pub async fn subscribe<C: Context>(
         &self,

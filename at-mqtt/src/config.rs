@@ -11,8 +11,13 @@ use crate::topic::MAX_TOPIC;
 
 /// The longest client ID `AT+MQTTUSERCFG` accepts.
 pub const MAX_CLIENT_ID: usize = 256;
-/// The longest username or password.
+/// The longest username or password `AT+MQTTUSERCFG` accepts.
 pub const MAX_CREDENTIAL: usize = 64;
+/// The longest client ID, username or password `AT+MQTTLONGCLIENTID`,
+/// `AT+MQTTLONGUSERNAME` and `AT+MQTTLONGPASSWORD` accept (ESP-AT's 1024). The
+/// configuration holds each at this size: 2688 bytes more than `AT+MQTTUSERCFG`'s
+/// limits alone would need.
+pub const MAX_LONG_CREDENTIAL: usize = 1024;
 /// The longest `path`.
 pub const MAX_PATH: usize = 32;
 /// The longest host name (esp-at profile; the seed profile allows 64).
@@ -28,9 +33,9 @@ pub const MAX_PSK_KEY: usize = 64;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct UserConfig {
     pub(crate) scheme: u8,
-    pub(crate) client_id: Vec<u8, MAX_CLIENT_ID>,
-    pub(crate) username: Vec<u8, MAX_CREDENTIAL>,
-    pub(crate) password: Vec<u8, MAX_CREDENTIAL>,
+    pub(crate) client_id: Vec<u8, MAX_LONG_CREDENTIAL>,
+    pub(crate) username: Vec<u8, MAX_LONG_CREDENTIAL>,
+    pub(crate) password: Vec<u8, MAX_LONG_CREDENTIAL>,
     pub(crate) path: Vec<u8, MAX_PATH>,
 }
 

@@ -4,7 +4,8 @@
 //! - [`MqttState`] is the memory both halves meet in (configuration, the link view, a
 //!   single-slot request mailbox);
 //! - [`MqttCommands`] is a [`CommandSet`](at_core::CommandSet) for the engine:
-//!   `AT+MQTTUSERCFG`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
+//!   `AT+MQTTUSERCFG`, `AT+MQTTLONGCLIENTID`, `AT+MQTTLONGUSERNAME`,
+//!   `AT+MQTTLONGPASSWORD`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
 //!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`. It parses, then calls
 //!   the typed methods of [`MqttClient`], which downstream command sets may use too;
 //! - [`Runner`] alone owns the broker link: the minimq session, the link state, the
@@ -42,7 +43,11 @@
 //! maximum packet size no larger than one URC record, so a larger message is refused by
 //! the broker, not truncated here.
 //!
-//! Features: `embassy-net` (the [`Network`] of an embassy-net stack), `tls-psk` (scheme
+//! [`setup`] holds the ESP-AT set-up commands host drivers send before MQTT (SNTP time,
+//! UART rate, stored no-ops); [`station`] the network ones (`AT+CIPSTA`, `AT+CWDHCP`, Wi-Fi).
+//!
+//! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
+//! UDP), `tls-psk` (scheme
 //! 2), and `defmt` or `log` for the runner's log of every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
@@ -63,6 +68,7 @@ mod network;
 mod options;
 mod resume;
 mod runner;
+pub mod setup;
 mod state;
 pub mod station;
 #[cfg(feature = "tls-psk")]
@@ -74,7 +80,8 @@ mod urc;
 pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
 pub use commands::{MqttCommand, MqttCommands};
 pub use config::{
-    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY,
+    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG, MAX_PATH,
+    MAX_PSK_IDENTITY, MAX_PSK_KEY,
 };
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};

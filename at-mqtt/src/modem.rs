@@ -168,14 +168,17 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
         }
     }
 
-    /// Runs the modem for ever, as a board does: `AT+RST` calls `reset` (which restarts
-    /// the chip); after the end of input or a UART error the engine goes on with its
-    /// buffered input. `beside` is polled alongside (e.g. a network log).
+    /// Runs the modem for ever, as a board does: `AT+RST` and `AT+RESTORE` call `reset`
+    /// (which restarts the chip); `AT+UART_CUR` calls `set_baud_rate` with the UART's
+    /// halves once its `OK` has gone out at the old rate; after the end of input or a
+    /// UART error the engine goes on with its buffered input. `beside` is polled
+    /// alongside (e.g. a network log).
     pub async fn run<R: Read, W: Write>(
         &mut self,
         rx: &mut R,
         tx: &mut W,
         mut reset: impl FnMut() -> Infallible,
+        mut set_baud_rate: impl FnMut(&mut R, &mut W, u32),
         beside: impl Future<Output = Infallible>,
     ) -> Infallible {
         let Self {
@@ -188,6 +191,10 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             loop {
                 match engine.run(rx, tx, commands).await {
                     Ok(Stop::Restart) => return reset(),
+                    Ok(Stop::BaudRate(baud)) => {
+                        info!("AT UART: {} baud from now on", baud);
+                        set_baud_rate(rx, tx, baud);
+                    }
                     Ok(_) => {}
                     Err(error) => warn!("AT UART error: {:?}", crate::fmt::Debug2Format(&error)),
                 }

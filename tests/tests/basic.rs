@@ -159,7 +159,7 @@ fn is_command_row(row: &[u8], index: usize) -> bool {
     !name.is_empty()
         && name
             .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'+')
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'+' || b == b'_')
         && flags.len() == 4
         && flags.iter().all(|f| *f == "0" || *f == "1")
 }

@@ -341,6 +341,16 @@ impl<'a> Generator<'a> {
         zone
     }
 
+    /// `AT\r\n` before a raw-data command: the modem then takes the host for a CR LF
+    /// host, so the LF after the command's CR is swallowed (SPEC section 2: after a line
+    /// ended by a lone CR, as the body's lines may be, that LF would be data).
+    fn cr_lf_line(&mut self, phase: &mut Phase) {
+        phase.bytes.extend_from_slice(b"AT\r\n");
+        phase.body.push(Answer::bare(Final::Ok));
+        self.tally.items += 1;
+        self.tally.answered_lines += 1;
+    }
+
     /// Random raw data of `len` bytes: never a leading LF (a CR LF host's LF after the
     /// command is swallowed, SPEC section 2) nor a trailing CR.
     fn raw_data(&mut self, len: usize) -> Vec<u8> {
@@ -369,6 +379,7 @@ impl<'a> Generator<'a> {
         self.body(&mut phase, count);
         if incomplete_raw {
             phase.label = "lines, then AT+MQTTPUBRAW of 512 bytes";
+            self.cr_lf_line(&mut phase);
             let line = b"AT+MQTTPUBRAW=0,\"hostile/raw\",512,0,0";
             phase.bytes.extend_from_slice(line);
             phase.bytes.extend_from_slice(b"\r\n");
@@ -413,6 +424,7 @@ impl<'a> Generator<'a> {
             }
             _ => {
                 phase.label = "lines, AT+MQTTPUBRAW";
+                self.cr_lf_line(&mut phase);
                 let len = self.rng.range(1, 512);
                 let line = format!("AT+MQTTPUBRAW=0,\"hostile/raw\",{len},{qos},0\r\n");
                 phase.bytes.extend_from_slice(line.as_bytes());

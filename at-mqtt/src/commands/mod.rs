@@ -5,6 +5,7 @@
 mod clean;
 mod conn;
 mod conn_cfg;
+mod long_credential;
 mod psk;
 mod publish;
 mod subscribe;
@@ -15,6 +16,16 @@ use embassy_time::Duration;
 use minimq::QoS;
 
 use crate::error::{LINK_ID_READ_FAILED, LINK_ID_VALUE_IS_WRONG, ParamCodes};
+use long_credential::{Credential, LongCredential};
+
+/// Parses a long-credential command.
+fn long(
+    args: &mut Args<'_>,
+    credential: Credential,
+    payload_capacity: usize,
+) -> Result<LongCredential, ErrorCode> {
+    LongCredential::parse(args, credential, payload_capacity)
+}
 use crate::{MqttClient, MqttState};
 
 at_core::command_table! {
@@ -22,6 +33,12 @@ at_core::command_table! {
     pub enum MqttCommand {
         /// `AT+MQTTUSERCFG`: scheme, client ID, credentials.
         UserCfg = "+MQTTUSERCFG": SET,
+        /// `AT+MQTTLONGCLIENTID`: a client ID of up to 1024 bytes, as raw data.
+        LongClientId = "+MQTTLONGCLIENTID": SET,
+        /// `AT+MQTTLONGUSERNAME`: a username of up to 1024 bytes, as raw data.
+        LongUsername = "+MQTTLONGUSERNAME": SET,
+        /// `AT+MQTTLONGPASSWORD`: a password of up to 1024 bytes, as raw data.
+        LongPassword = "+MQTTLONGPASSWORD": SET,
         /// `AT+MQTTPSK`: the TLS pre-shared key for scheme 2.
         Psk = "+MQTTPSK": SET,
         /// `AT+MQTTCONNCFG`: keepalive, session, last will.
@@ -77,6 +94,21 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
             (MqttCommand::Conn, Form::Query) => conn::query(client, cx).await,
             (MqttCommand::Sub, Form::Query) => subscribe::query(client, cx).await,
             (MqttCommand::UserCfg, _) => user_cfg::UserCfg::parse(&mut args)?.apply(client),
+            (MqttCommand::LongClientId, _) => {
+                long(&mut args, Credential::ClientId, PAYLOAD)?
+                    .run(client, cx)
+                    .await
+            }
+            (MqttCommand::LongUsername, _) => {
+                long(&mut args, Credential::Username, PAYLOAD)?
+                    .run(client, cx)
+                    .await
+            }
+            (MqttCommand::LongPassword, _) => {
+                long(&mut args, Credential::Password, PAYLOAD)?
+                    .run(client, cx)
+                    .await
+            }
             (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(client),
             (MqttCommand::ConnCfg, _) => {
                 conn_cfg::ConnCfg::parse(&mut args, options)?.apply(client)

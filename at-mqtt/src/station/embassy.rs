@@ -1,6 +1,6 @@
 //! [`IpInterface`] for an embassy-net stack.
 
-use embassy_net::{ConfigV4, Ipv4Cidr, Stack, StaticConfigV4};
+use embassy_net::{ConfigV4, DhcpConfig, Ipv4Cidr, Stack, StaticConfigV4};
 
 use super::{IpInterface, Ipv4Settings};
 
@@ -8,12 +8,19 @@ use super::{IpInterface, Ipv4Settings};
 #[derive(Clone, Copy)]
 pub struct EmbassyInterface<'a> {
     stack: Stack<'a>,
+    dhcp: bool,
 }
 
 impl<'a> EmbassyInterface<'a> {
-    /// Wraps `stack`.
+    /// Wraps `stack`, which was started with DHCP (as the boards start theirs).
     pub fn new(stack: Stack<'a>) -> Self {
-        Self { stack }
+        Self { stack, dhcp: true }
+    }
+
+    /// The same interface for a stack started with DHCP (`true`) or a static address.
+    pub fn with_dhcp(mut self, dhcp: bool) -> Self {
+        self.dhcp = dhcp;
+        self
     }
 }
 
@@ -46,5 +53,25 @@ impl IpInterface for EmbassyInterface<'_> {
             gateway: (!settings.gateway.is_unspecified()).then_some(settings.gateway),
             dns_servers,
         }));
+        self.dhcp = false;
+    }
+
+    fn dhcp(&self) -> bool {
+        self.dhcp
+    }
+
+    fn set_dhcp(&mut self, enabled: bool) {
+        if enabled {
+            self.stack
+                .set_config_v4(ConfigV4::Dhcp(DhcpConfig::default()));
+            self.dhcp = true;
+            return;
+        }
+        match self.stack.config_v4() {
+            // The leased address stays, now static (as ESP-IDF's stopped DHCP client).
+            Some(config) => self.stack.set_config_v4(ConfigV4::Static(config)),
+            None => self.stack.set_config_v4(ConfigV4::None),
+        }
+        self.dhcp = false;
     }
 }

@@ -1,4 +1,10 @@
-//! `AT+CIPSTA?` and `AT+CIPSTA=<"ip">[,<"gateway">,<"netmask">]`.
+//! `AT+CIPSTA?` and `AT+CIPSTA=<"ip">[,<"gateway">,<"netmask">]`; `AT+CWDHCP?` and
+//! `AT+CWDHCP=<operate>,<mode>`.
+//!
+//! Both change the interface's addressing: a static `AT+CIPSTA=` turns DHCP off (as in
+//! ESP-AT), and `AT+CWDHCP=1,<mode with bit 0>` turns it back on. `AT+CWDHCP`'s mode is
+//! ESP-AT's bit mask (bit 0 station, bit 1 SoftAP, bit 2 Ethernet): the modem's one
+//! interface answers to bits 0 and 2; bit 1 is accepted and has no interface to act on.
 
 use core::fmt::Write as _;
 use core::net::Ipv4Addr;
@@ -10,6 +16,8 @@ at_core::command_table! {
     pub enum IpCommand {
         /// `AT+CIPSTA`: the station's IPv4 address, gateway and netmask.
         Cipsta = "+CIPSTA": QUERY | SET,
+        /// `AT+CWDHCP`: DHCP on or off.
+        Cwdhcp = "+CWDHCP": QUERY | SET,
     }
 }
 
@@ -43,9 +51,19 @@ pub trait IpInterface {
     /// The current IPv4 configuration, if the interface has one (DHCP done or static).
     fn ipv4(&self) -> Option<Ipv4Settings>;
 
-    /// Switches to the static configuration `settings`.
+    /// Switches to the static configuration `settings` (DHCP off).
     fn set_static(&mut self, settings: Ipv4Settings);
+
+    /// Whether the address comes from DHCP.
+    fn dhcp(&self) -> bool;
+
+    /// Switches DHCP on (asking for a lease from now on) or off (the current address, if
+    /// any, stays as a static one until `AT+CIPSTA=` sets another).
+    fn set_dhcp(&mut self, enabled: bool);
 }
+
+/// `AT+CWDHCP`'s mode bits for the modem's one interface: station and Ethernet.
+const OWN_INTERFACE_BITS: u8 = 0b101;
 
 /// `AT+CIPSTA` over an [`IpInterface`].
 pub struct IpCommands<I> {
@@ -61,6 +79,32 @@ impl<I: IpInterface> IpCommands<I> {
     /// The interface.
     pub fn interface(&mut self) -> &mut I {
         &mut self.interface
+    }
+}
+
+impl<I: IpInterface> IpCommands<I> {
+    /// `AT+CWDHCP?` (`+CWDHCP:<state>`, bit 0 set while DHCP is on) and
+    /// `AT+CWDHCP=<0|1>,<mode 0..7>`.
+    async fn dhcp<C: Context>(
+        &mut self,
+        form: Form,
+        mut args: Args<'_>,
+        cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        if form == Form::Query {
+            let mut line = LineBuf::<16>::new();
+            let _ = write!(line, "+CWDHCP:{}", u8::from(self.interface.dhcp()));
+            cx.write_line(line.as_bytes()).await;
+            return Ok(Outcome::Ok);
+        }
+        args.expect_count(2..=2)?;
+        let enable = args.int(0u8..=1)? == 1;
+        let mode = args.int(0u8..=7)?;
+        args.finish()?;
+        if mode & OWN_INTERFACE_BITS != 0 && enable != self.interface.dhcp() {
+            self.interface.set_dhcp(enable);
+        }
+        Ok(Outcome::Ok)
     }
 }
 
@@ -80,11 +124,14 @@ impl<I: IpInterface> CommandSet for IpCommands<I> {
 
     async fn execute<C: Context>(
         &mut self,
-        _index: usize,
+        index: usize,
         form: Form,
         mut args: Args<'_>,
         cx: &mut C,
     ) -> Result<Outcome, ErrorCode> {
+        if IpCommand::from_index(index) == Some(IpCommand::Cwdhcp) {
+            return self.dhcp(form, args, cx).await;
+        }
         if form == Form::Query {
             let unset = Ipv4Addr::UNSPECIFIED;
             let settings = self.interface.ipv4().unwrap_or(Ipv4Settings {

@@ -15,6 +15,7 @@ mod station;
 mod uart;
 
 use at_mqtt::budget::TCP_SOCKET_BYTES;
+use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, WifiCommands, log_network};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use embassy_executor::Spawner;
@@ -35,7 +36,8 @@ esp_bootloader_esp_idf::esp_app_desc!();
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "esp32c3";
-/// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
+/// Sockets the network stack can hold at once: the DHCP client, DNS, TCP for MQTT, and
+/// the UDP socket of an SNTP exchange.
 const SOCKETS: usize = 4;
 
 #[esp_rtos::main]
@@ -91,8 +93,11 @@ async fn main(spawner: Spawner) -> ! {
     let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
     let extra = (
-        IpCommands::new(EmbassyInterface::new(net)),
-        WifiCommands::new(Station::new(wifi, net)),
+        (
+            IpCommands::new(EmbassyInterface::new(net)),
+            WifiCommands::new(Station::new(wifi, net)),
+        ),
+        SetupCommands::new(EmbassySntp::new(net), 115_200),
     );
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
     if let Some(rng) = trng.as_mut() {
@@ -101,8 +106,21 @@ async fn main(spawner: Spawner) -> ! {
         warn!("no true random source: scheme 2 (TLS-PSK) is off");
     }
     let reset = || esp_hal::system::software_reset();
+    // `AT+UART_CUR`: UART1 has one clock divider for both directions.
+    let set_baud_rate = |_: &mut _, tx: &mut esp_hal::uart::UartTx<'_, _>, baud| {
+        let config = esp_hal::uart::Config::default().with_baudrate(baud);
+        if tx.apply_config(&config).is_err() {
+            warn!("UART1 cannot run at {} baud", baud);
+        }
+    };
     match modem
-        .run(&mut UartInput::default(), &mut tx, reset, log_network(net))
+        .run(
+            &mut UartInput::default(),
+            &mut tx,
+            reset,
+            set_baud_rate,
+            log_network(net),
+        )
         .await {}
 }
 

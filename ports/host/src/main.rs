@@ -7,6 +7,8 @@
 //! embassy-net stack on a Linux TAP device.
 
 mod cli;
+mod clock;
+mod line_rate;
 mod logger;
 mod modem;
 mod network;
@@ -64,6 +66,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
         profile: cli.profile.into(),
         uplink,
         wifi: cli.wifi.clone(),
+        // Unpaced: the line runs as fast as the host side reads.
+        line_rate: line_rate::LineRate::new(0),
     };
     let board = &mut board;
     log::info!(

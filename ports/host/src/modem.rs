@@ -5,13 +5,17 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::pin::pin;
 
 use at_core::{Config, Profile, Stop};
+use at_mqtt::setup::{EmbassySntp, SetupCommands, TimeSource};
 use at_mqtt::station::{EmbassyInterface, IpCommands, IpInterface, WifiCommands};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources, Network, budget};
 use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
+use crate::clock::HostClock;
+use crate::line_rate::LineRate;
 use crate::network::{HostInterface, HostNetwork};
 use crate::tap::{self, Tap};
 use crate::wifi::{AccessPointSettings, SimulatedWifi};
@@ -37,6 +41,8 @@ pub struct Board {
     pub uplink: Uplink,
     /// The access point its simulated Wi-Fi radio can join.
     pub wifi: Option<AccessPointSettings>,
+    /// The serial line's rate, as `AT+UART_CUR` sets it.
+    pub line_rate: LineRate,
 }
 
 /// The network the board's MQTT connections and `AT+CIPSTA` use.
@@ -72,21 +78,37 @@ async fn power_on<R: Read, W: Write>(
 ) -> Result<Stop, ErrorKind> {
     let profile = board.profile;
     let wifi = SimulatedWifi::new(board.wifi.clone());
+    // A restarted board's UART runs at its power-on rate again.
+    board.line_rate.power_on();
+    let line_rate = board.line_rate.clone();
     match &mut board.uplink {
         Uplink::Host => {
             let idle = std::future::pending();
             let interface = HostInterface::default();
-            firmware(rx, tx, profile, HostNetwork, interface, wifi, idle).await
+            let parts = Parts {
+                network: HostNetwork,
+                interface,
+                wifi,
+                time: HostClock,
+                line_rate,
+            };
+            firmware(rx, tx, profile, parts, idle).await
         }
         Uplink::Tap(device) => {
+            let dhcp = device.uses_dhcp();
             let mut resources = StackResources::<{ tap::SOCKETS }>::new();
             let (stack, mut runner) = device.power_on(&mut resources);
             let mut socket_rx = vec![0; TAP_SOCKET_BYTES];
             let mut socket_tx = vec![0; TAP_SOCKET_BYTES];
-            let network = EmbassyNetwork::new(stack, &mut socket_rx, &mut socket_tx);
-            let interface = EmbassyInterface::new(stack);
+            let parts = Parts {
+                network: EmbassyNetwork::new(stack, &mut socket_rx, &mut socket_tx),
+                interface: EmbassyInterface::new(stack).with_dhcp(dhcp),
+                wifi,
+                time: EmbassySntp::new(stack),
+                line_rate,
+            };
             let driver = tap::run(stack, &mut runner);
-            firmware(rx, tx, profile, network, interface, wifi, driver).await
+            firmware(rx, tx, profile, parts, driver).await
         }
     }
 }
@@ -95,18 +117,29 @@ async fn power_on<R: Read, W: Write>(
 /// packet buffers (one URC record must hold the largest inbound message).
 type Resources = ModemResources<URC_QUEUE_BYTES, MQTT_RX_BYTES, MQTT_TX_BYTES>;
 
+/// What one power-on's firmware runs on besides the serial line.
+struct Parts<N, I, T> {
+    /// Carries the broker connections.
+    network: N,
+    /// Answers `AT+CIPSTA` and `AT+CWDHCP`.
+    interface: I,
+    /// Answers `AT+CWJAP` and friends.
+    wifi: SimulatedWifi,
+    /// Tells `AT+CIPSNTPTIME?` the time.
+    time: T,
+    /// Follows `AT+UART_CUR`.
+    line_rate: LineRate,
+}
+
 /// The firmware from power-on to restart or end of input: fresh state, `ready`, commands.
 ///
-/// `network` carries the broker connections, `interface` answers `AT+CIPSTA`, and
 /// `stack` is whatever keeps the network moving (the TAP stack's runner), polled beside
-/// the modem.
-async fn firmware<R, W, N, I>(
+/// the modem. `AT+UART_CUR` sets the line rate and the modem goes on.
+async fn firmware<R, W, N, I, T>(
     rx: &mut R,
     tx: &mut W,
     profile: Profile,
-    network: N,
-    interface: I,
-    wifi: SimulatedWifi,
+    parts: Parts<N, I, T>,
     stack: impl Future<Output = Infallible>,
 ) -> Result<Stop, ErrorKind>
 where
@@ -114,14 +147,32 @@ where
     W: Write,
     N: Network,
     I: IpInterface,
+    T: TimeSource,
 {
+    let Parts {
+        network,
+        interface,
+        wifi,
+        time,
+        line_rate,
+    } = parts;
     let mut resources = Box::new(Resources::new());
-    let extra = (IpCommands::new(interface), WifiCommands::new(wifi));
+    let setup = SetupCommands::new(time, line_rate.shown());
+    let extra = ((IpCommands::new(interface), WifiCommands::new(wifi)), setup);
     let config = Config::new(BOARD).with_profile(profile);
     let mut rng = rand_core::OsRng;
     // The runner and the network stack work beside the engine for the whole power-on;
     // dropping them at its end drops the broker connection and the stack as a power
     // cut would.
     let mut modem = Modem::new(&mut resources, config, network, extra).with_tls_psk(&mut rng);
-    modem.run_once(rx, tx, stack).await
+    let mut stack = pin!(stack);
+    loop {
+        match modem.run_once(rx, tx, stack.as_mut()).await? {
+            Stop::BaudRate(baud) => {
+                log::info!("serial line: {baud} baud from now on (AT+UART_CUR)");
+                line_rate.set(baud);
+            }
+            stop => return Ok(stop),
+        }
+    }
 }

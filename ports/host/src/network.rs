@@ -72,11 +72,22 @@ impl Network for HostNetwork {
 
 /// The host's IPv4 configuration for `AT+CIPSTA`.
 ///
-/// `AT+CIPSTA=` is recorded and reported back, but the simulator never changes the
-/// host's own addresses.
-#[derive(Debug, Default)]
+/// `AT+CIPSTA=` and `AT+CWDHCP=` are recorded and reported back, but the simulator
+/// never changes the host's own addresses (with `--tap` they act on the board's stack).
+#[derive(Debug)]
 pub struct HostInterface {
     configured: Option<Ipv4Settings>,
+    dhcp: bool,
+}
+
+impl Default for HostInterface {
+    /// The host's addresses, reported as coming from DHCP (a board's power-on state).
+    fn default() -> Self {
+        Self {
+            configured: None,
+            dhcp: true,
+        }
+    }
 }
 
 impl IpInterface for HostInterface {
@@ -86,6 +97,19 @@ impl IpInterface for HostInterface {
 
     fn set_static(&mut self, settings: Ipv4Settings) {
         self.configured = Some(settings);
+        self.dhcp = false;
+    }
+
+    fn dhcp(&self) -> bool {
+        self.dhcp
+    }
+
+    fn set_dhcp(&mut self, enabled: bool) {
+        if enabled {
+            // The host's own addresses again, as a lease would give.
+            self.configured = None;
+        }
+        self.dhcp = enabled;
     }
 }
 

@@ -26,7 +26,8 @@ use crate::cli::{InterfaceName, MAX_DNS_SERVERS, TapSettings};
 /// The TAP device as the stack's driver.
 pub type TapDriver = Guarded<TunTapDevice>;
 
-/// Sockets one stack holds: the DHCP client, DNS, and the broker's TCP connection.
+/// Sockets one stack holds: the DHCP client, DNS, the broker's TCP connection, and the
+/// UDP socket of an SNTP exchange.
 pub const SOCKETS: usize = 4;
 
 /// `IFF_UP` in `/sys/class/net/IFACE/flags`.
@@ -88,6 +89,11 @@ impl Tap {
             _ => "DHCP".to_owned(),
         };
         format!("TAP {}, MAC {mac}, {addressing}", self.name)
+    }
+
+    /// Whether the stack gets its address from DHCP (else it is static).
+    pub fn uses_dhcp(&self) -> bool {
+        !matches!(self.config.ipv4, ConfigV4::Static(_))
     }
 
     /// Powers the board's network on: a fresh stack on the device, in `resources`.

@@ -13,6 +13,7 @@
 #![no_main]
 
 use at_mqtt::budget::TCP_SOCKET_BYTES;
+use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
@@ -34,7 +35,8 @@ use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "w5500-evb-pico";
-/// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
+/// Sockets the network stack can hold at once: the DHCP client, DNS, TCP for MQTT, and
+/// the UDP socket of an SNTP exchange.
 const SOCKETS: usize = 4;
 /// The W5500-EVB-Pico's QSPI flash (W25Q16JV): 2 MiB.
 const FLASH_BYTES: usize = 2 * 1024 * 1024;
@@ -109,12 +111,39 @@ async fn main(spawner: Spawner) -> ! {
         ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
     let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
-    let extra = IpCommands::new(EmbassyInterface::new(net));
+    let extra = (
+        IpCommands::new(EmbassyInterface::new(net)),
+        SetupCommands::new(EmbassySntp::new(net), uart_config.baudrate),
+    );
     let mut rng = RoscRng;
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
         .with_tls_psk(&mut rng);
     let reset = || SCB::sys_reset();
-    match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
+    let set_baud_rate = |_: &mut _, _: &mut _, baud| set_uart0_baud_rate(baud);
+    match modem
+        .run(&mut rx, &mut tx, reset, set_baud_rate, log_network(net))
+        .await {}
+}
+
+/// `AT+UART_CUR`: UART0's divisors for `baud` from clk_peri (RP2040 datasheet 4.2.7.1),
+/// latched by a write of the line control register. embassy-rp changes the rate only on
+/// an unsplit `BufferedUart`; the modem holds its two halves (hence the `unstable-pac`
+/// feature).
+fn set_uart0_baud_rate(baud: u32) {
+    let clock = u64::from(embassy_rp::clocks::clk_peri_freq());
+    let divisor = 8 * clock / u64::from(baud.max(1));
+    let (integer, fraction) = match divisor >> 7 {
+        0 => (1, 0),
+        i if i >= 65_535 => (65_535, 0),
+        i => (i, (divisor & 0x7f).div_ceil(2)),
+    };
+    let uart = embassy_rp::pac::UART0;
+    uart.uartibrd()
+        .write(|w| w.set_baud_divint(u16::try_from(integer).unwrap_or(u16::MAX)));
+    uart.uartfbrd()
+        .write(|w| w.set_baud_divfrac(u8::try_from(fraction).unwrap_or(0)));
+    uart.uartlcr_h().modify(|_| {});
+    info!("UART0 at {} baud", baud);
 }
 
 /// Moves Ethernet frames between the W5500 and the network stack.

@@ -13,6 +13,7 @@
 #![no_main]
 
 use at_mqtt::budget::TCP_SOCKET_BYTES;
+use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
@@ -30,7 +31,8 @@ use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
 const BOARD: &str = "nucleo-f429zi";
-/// Sockets the network stack can hold at once: the DHCP client, DNS, and TCP for MQTT.
+/// Sockets the network stack can hold at once: the DHCP client, DNS, TCP for MQTT, and
+/// the UDP socket of an SNTP exchange.
 const SOCKETS: usize = 4;
 
 /// The Ethernet MAC with the LAN8742A PHY behind its station management interface.
@@ -86,11 +88,22 @@ async fn main(spawner: Spawner) -> ! {
         ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
     let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
-    let extra = IpCommands::new(EmbassyInterface::new(net));
+    let extra = (
+        IpCommands::new(EmbassyInterface::new(net)),
+        SetupCommands::new(EmbassySntp::new(net), uart_config.baudrate),
+    );
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
         .with_tls_psk(&mut rng);
     let reset = || SCB::sys_reset();
-    match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
+    // `AT+UART_CUR`: USART3 has one baud-rate register for both directions.
+    let set_baud_rate = |_: &mut _, tx: &mut usart::BufferedUartTx<'_>, baud| {
+        if tx.set_baudrate(baud).is_err() {
+            defmt::warn!("USART3 cannot run at {} baud", baud);
+        }
+    };
+    match modem
+        .run(&mut rx, &mut tx, reset, set_baud_rate, log_network(net))
+        .await {}
 }
 
 /// 168 MHz from the ST-LINK's 8 MHz MCO; PLL Q gives the 48 MHz the RNG needs.
