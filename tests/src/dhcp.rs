@@ -48,8 +48,14 @@ impl DhcpServer {
             ])
             .arg(format!("--interface={}", TapNetwork::NAMESPACE_LINK))
             .arg(format!("--dhcp-range={first},{last},255.255.255.0,1h"))
-            .arg(format!("--dhcp-option=option:router,{}", network.broker_address()))
-            .arg(format!("--dhcp-leasefile={}", dir.path().join("leases").display()))
+            .arg(format!(
+                "--dhcp-option=option:router,{}",
+                network.broker_address()
+            ))
+            .arg(format!(
+                "--dhcp-leasefile={}",
+                dir.path().join("leases").display()
+            ))
             .arg(format!("--pid-file={}", dir.path().join("pid").display()));
         let name = format!("dnsmasq in namespace {}", network.namespace());
         let mut process = Process::spawn(&name, command);

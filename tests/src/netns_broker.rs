@@ -162,7 +162,11 @@ impl NamespaceBroker {
         let file = self.dir.path().join("payload.bin");
         std::fs::write(&file, payload).expect("write the payload file");
         let mut command = self.client("mosquitto_pub");
-        command.args(["-t", topic, "-f"]).arg(&file).arg("-q").arg(qos.to_string());
+        command
+            .args(["-t", topic, "-f"])
+            .arg(&file)
+            .arg("-q")
+            .arg(qos.to_string());
         self.run_publisher(command);
     }
 
@@ -239,7 +243,12 @@ pub struct NamespaceFlood {
 }
 
 impl NamespaceFlood {
-    fn start(mut command: Command, payload: fn(u32) -> String, per_second: u32, count: u32) -> Self {
+    fn start(
+        mut command: Command,
+        payload: fn(u32) -> String,
+        per_second: u32,
+        count: u32,
+    ) -> Self {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -258,7 +267,10 @@ impl NamespaceFlood {
                 }
                 let due = start + Duration::from_secs_f64(f64::from(n) / f64::from(per_second));
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                if writeln!(input, "{}", payload(n)).and_then(|()| input.flush()).is_err() {
+                if writeln!(input, "{}", payload(n))
+                    .and_then(|()| input.flush())
+                    .is_err()
+                {
                     break;
                 }
                 counter.fetch_add(1, Ordering::Relaxed);

@@ -12,9 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::at::{
-    self, CONNECTED, DISCONNECTED, OK, PROMPT, echoed, error_code, subrecv,
-};
+use e2e_tests::at::{self, CONNECTED, DISCONNECTED, OK, PROMPT, echoed, error_code, subrecv};
 use e2e_tests::emulator::{Ethernet, start_rp2040};
 use e2e_tests::figures::Figures;
 use e2e_tests::{Modem, NamespaceBroker, TIMEOUT, Target, Testbed, escape};
@@ -142,25 +140,33 @@ fn emulated_mhz(modem: &mut Modem) -> Option<f64> {
 fn emulated_boot(modem: &mut Modem) -> Option<(f64, f64)> {
     modem.firmware_log()?;
     let log = modem.process().log();
-    let line = log.lines().find_map(|line| line.strip_prefix("emulator: ready "))?;
+    let line = log
+        .lines()
+        .find_map(|line| line.strip_prefix("emulator: ready "))?;
     let mut numbers = line
         .split(|c: char| !(c.is_ascii_digit() || c == '.'))
         .filter_map(|word| word.parse::<f64>().ok());
     Some((numbers.next()?, numbers.next()?))
 }
 
-fn boots_ready_and_answers_at_and_gmr(target: Target) {
-    let mut bed = Testbed::start(target);
-    let boot = bed.boot;
-    bed.modem.exchange("AT", &echoed("AT", OK));
-    let gmr = format!(
+/// `AT+GMR`'s answer (after its echo) on `target`.
+fn gmr_answer(target: Target) -> Vec<u8> {
+    format!(
         "AT version:{}(at-mqtt-modem)\r\nProtocol profile:seed\r\nBuild profile:{}\r\n\
          Board:{}\r\n\r\nOK\r\n",
         env!("CARGO_PKG_VERSION"),
         target.build_profile(),
         target.board()
-    );
-    bed.modem.exchange("AT+GMR", &echoed("AT+GMR", gmr.as_bytes()));
+    )
+    .into_bytes()
+}
+
+fn boots_ready_and_answers_at_and_gmr(target: Target) {
+    let mut bed = Testbed::start(target);
+    let boot = bed.boot;
+    bed.modem.exchange("AT", &echoed("AT", OK));
+    bed.modem
+        .exchange("AT+GMR", &echoed("AT+GMR", &gmr_answer(target)));
     let mut figures = figures(target, "boot", "Power-on to ready");
     figures.record("start_to_ready_wall_ms", boot.as_millis());
     if let Some((simulated, wall)) = emulated_boot(&mut bed.modem) {
@@ -437,8 +443,7 @@ fn inbound_flood_leaves_room_for_the_host(target: Target) {
     }
     assert!(flood.sent() > 0, "the flood published nothing");
     drop(flood);
-    figures(target, "flood", "Inbound flood fairness")
-        .record("at_latency_ms", latency.as_millis());
+    figures(target, "flood", "Inbound flood fairness").record("at_latency_ms", latency.as_millis());
 }
 
 /// The emulated board without its W5500 (nothing answers on SPI0): it must not panic at
@@ -455,18 +460,14 @@ fn emulated_rp2040_without_w5500_keeps_answering() {
     modem.exchange(&user, &echoed(&user, OK));
     let conn = "AT+MQTTCONN=0,\"10.213.0.1\",1883,0";
     modem.exchange(conn, &echoed(conn, &at::mqtt_error(0x600B)));
-    modem.exchange("AT+CIPSTA?", &echoed("AT+CIPSTA?", &error_code(0x0101_0000)));
-    modem.exchange("AT+GMR", &echoed("AT+GMR", &{
-        let mut gmr = format!(
-            "AT version:{}(at-mqtt-modem)\r\nProtocol profile:seed\r\nBuild profile:release\r\n\
-             Board:{}\r\n\r\n",
-            env!("CARGO_PKG_VERSION"),
-            Target::EmulatedRp2040.board()
-        )
-        .into_bytes();
-        gmr.extend_from_slice(OK);
-        gmr
-    }));
+    modem.exchange(
+        "AT+CIPSTA?",
+        &echoed("AT+CIPSTA?", &error_code(0x010A_0002)),
+    );
+    modem.exchange(
+        "AT+GMR",
+        &echoed("AT+GMR", &gmr_answer(Target::EmulatedRp2040)),
+    );
     let log = modem
         .firmware_log()
         .map(e2e_tests::FirmwareLog::decoded)
