@@ -123,9 +123,7 @@ fn exchange_with_urc(modem: &mut Modem, line: &str, urc: &[u8], timeout: Duratio
 /// For the emulated board, the harness's figures line asked for with SIGUSR1: the
 /// emulated clock rate while executing, in MHz.
 fn emulated_mhz(modem: &mut Modem) -> Option<f64> {
-    if modem.firmware_log().is_none() {
-        return None;
-    }
+    modem.firmware_log()?;
     modem.process().signal(Signal::SIGUSR1);
     let stats = modem
         .process()
@@ -226,9 +224,7 @@ fn mqtt_session_both_ways_at_each_qos(target: Target) {
     );
 
     // A 3,000-byte message arrives as one URC.
-    let big: Vec<u8> = (0..3000u32)
-        .map(|i| b'a' + u8::try_from(i % 26).expect("below 26"))
-        .collect();
+    let big: Vec<u8> = (b'a'..=b'z').cycle().take(3000).collect();
     bed.broker.publish_bytes("board/down/big", &big, 1);
     bed.modem.expect(&subrecv("board/down/big", &big), TIMEOUT);
 
