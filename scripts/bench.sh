@@ -22,3 +22,6 @@ table=$(cargo bench -q -p at-host --bench roundtrip 2>/dev/null | grep '^|')
   echo "$table"
 } | scripts/write-section.py BENCHMARKS.md roundtrip-bench "Simulator round trips"
 echo "BENCHMARKS.md: roundtrip-bench section updated"
+
+scripts/emulator-bench.sh | scripts/write-section.py BENCHMARKS.md emulator "RP2040 in the emulator"
+echo "BENCHMARKS.md: emulator section updated"

@@ -7,10 +7,15 @@
 #   (no option)  everything scripts/test.sh needs:
 #                - Debian packages: mosquitto (broker, mosquitto_passwd),
 #                  mosquitto-clients (mosquitto_pub/_sub, TAP tests), iproute2 (`ip`, TAP
-#                  tests), dnsmasq (the TAP tests' DHCP server), python3 (size report, the
+#                  tests), dnsmasq-base (the TAP and board tests' DHCP server), python3 (size report, the
 #                  TAP tests' SNTP server), gcc and libc6-dev (the host linker),
 #                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer), libssl-dev
-#                  and pkg-config (at-mqtt's unit tests run a TLS-PSK broker on OpenSSL);
+#                  and pkg-config (at-mqtt's unit tests run a TLS-PSK broker on OpenSSL),
+#                  nodejs and npm (the
+#                  RP2040 emulator, tests/emulator);
+#                - the emulator's npm dependencies (`npm ci` in tests/emulator, from its
+#                  committed lockfile) and defmt-print (decodes the emulated board's log;
+#                  `cargo install --locked`, pinned);
 #                - rustup components of the project's toolchain (rust-toolchain.toml):
 #                  rustfmt, clippy, rust-src, llvm-tools;
 #                - rustup targets of the three boards: thumbv6m-none-eabi,
@@ -30,7 +35,7 @@ case "${1:-}" in
     "") ;;
     --broker) broker_only=true ;;
     -h | --help)
-        sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -54,11 +59,14 @@ commands=(
     "cc:gcc"
 )
 if ! $broker_only; then
-    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++" "dnsmasq:dnsmasq")
+    commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++" "dnsmasq:dnsmasq-base"
+        "node:nodejs" "npm:npm")
 fi
 missing=()
 for entry in "${commands[@]}"; do
-    command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry##*:}")
+    # dnsmasq and mosquitto live in /usr/sbin, which a non-root PATH may lack.
+    PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v "${entry%%:*}" >/dev/null 2>&1 ||
+        missing+=("${entry##*:}")
 done
 # The linker needs the C library's development files (crt1.o and friends) too; the
 # unit tests' TLS-PSK broker links OpenSSL (found through pkg-config).
@@ -144,3 +152,26 @@ for target in "${targets[@]}"; do
             "its builds will compile core from rust-src (-Zbuild-std) instead"
     fi
 done
+
+# --- The RP2040 emulator (tests/emulator) --------------------------------------------------
+# Its npm dependencies, exactly as locked; `npm ci` runs again only when the lockfile
+# changed since the last install (a copy of it is kept in node_modules).
+emulator=tests/emulator
+if cmp -s "$emulator/package-lock.json" "$emulator/node_modules/.installed-package-lock.json"; then
+    echo "setup: emulator: npm dependencies already installed ($emulator)"
+else
+    echo "setup: emulator: npm ci ($emulator)"
+    (cd "$emulator" && npm ci --no-audit --no-fund 2>&1 | sed 's/^/    /') ||
+        fail "npm ci in $emulator failed (its output is above)"
+    cp "$emulator/package-lock.json" "$emulator/node_modules/.installed-package-lock.json"
+fi
+
+# defmt-print decodes the emulated board's defmt log when a board test fails.
+defmt_print_version=1.2.0
+if defmt-print --version 2>/dev/null | grep -q " $defmt_print_version\b"; then
+    echo "setup: defmt-print $defmt_print_version already installed"
+else
+    echo "setup: installing defmt-print $defmt_print_version (cargo install --locked)"
+    cargo install --quiet --locked --version "$defmt_print_version" defmt-print 2>&1 |
+        sed 's/^/    /' || fail "cargo install defmt-print failed (its output is above)"
+fi

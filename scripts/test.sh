@@ -20,6 +20,12 @@ cargo fmt --all --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+# The board tests run the RP2040 port's release ELF in the emulator (tests/emulator):
+# build it first. The firmware section below lints all three ports; cargo does not
+# build this one again.
+echo "== firmware: the RP2040 release build the emulator runs"
+scripts/build-firmware.sh rp2040
+
 echo "== cargo test"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

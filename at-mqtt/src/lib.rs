@@ -56,6 +56,7 @@
 #[macro_use]
 mod fmt;
 
+pub mod absent;
 pub mod budget;
 mod client;
 mod commands;

@@ -12,9 +12,14 @@
 //! - [`Peer`] is an MQTT v5 client (rumqttc) that publishes and subscribes through the
 //!   broker, standing for the rest of the world.
 //! - [`TapNetwork`] builds a private network for `at-host --tap`: a TAP device bridged
-//!   to a network namespace, where [`NamespaceBroker`] runs mosquitto and its
-//!   command-line clients. It needs root, `ip` and `/dev/net/tun`, and fails the test
-//!   without them.
+//!   to a network namespace, where [`NamespaceBroker`] runs mosquitto (plain and TLS-PSK
+//!   listeners) and its command-line clients, and [`DhcpServer`] runs dnsmasq. It needs
+//!   root, `ip` and `/dev/net/tun`, and fails the test without them.
+//! - [`emulator`] runs the RP2040 port's real firmware in the Node emulator of
+//!   `tests/emulator/` behind the same [`Modem`] handle, with its defmt log decoded
+//!   ([`FirmwareLog`]) when a test fails.
+//! - [`Testbed`] puts one [`Target`] (the simulator or the emulated board) on its own
+//!   network with DHCP and a broker, for the scenarios both targets run.
 //!
 //! Every process is killed by its process id when its handle drops, so tests can run in
 //! parallel and repeatedly without leaving anything behind.
@@ -27,6 +32,8 @@
 pub mod at;
 mod binary;
 mod broker;
+mod dhcp;
+pub mod emulator;
 pub mod figures;
 mod flood;
 pub mod hostile;
@@ -37,15 +44,19 @@ mod netns_broker;
 mod peer;
 mod process;
 mod serial_port;
+mod testbed;
 mod text;
 
 pub use binary::at_host;
 pub use broker::Broker;
+pub use dhcp::DhcpServer;
+pub use emulator::FirmwareLog;
 pub use flood::Flood;
 pub use modem::{HOST_RECEIVE_BUFFER, Modem, TIMEOUT};
 pub use netns::{TapNetwork, require_tap_support};
-pub use netns_broker::NamespaceBroker;
+pub use netns_broker::{NamespaceBroker, NamespaceFlood};
 pub use peer::{Message, Peer};
 pub use process::{Process, run_to_end};
 pub use serial_port::SerialPort;
+pub use testbed::{Target, Testbed};
 pub use text::{escape, render};

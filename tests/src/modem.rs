@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::text::{diff, escape, render};
-use crate::{Process, at, at_host};
+use crate::{FirmwareLog, Process, at, at_host};
 
 /// A generous default wait for one response of the modem.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,13 +28,18 @@ enum Side {
     Modem,
 }
 
-/// An `at-host --serial tcp:127.0.0.1:0` process and the host's connection to it.
+/// The modem's process (`at-host --serial tcp:127.0.0.1:0`, or the emulated board's
+/// harness) and the host's connection to its serial line.
 ///
 /// Every byte sent and received is kept in a transcript that failure messages show.
 /// Received bytes are consumed in order by [`expect`](Self::expect) and
 /// [`read_until`](Self::read_until).
 pub struct Modem {
     process: Process,
+    /// What the process is called in messages.
+    name: String,
+    /// The firmware's own log, for an emulated board.
+    firmware_log: Option<FirmwareLog>,
     addr: SocketAddr,
     stream: TcpStream,
     /// Received and not yet consumed.
@@ -48,19 +53,38 @@ impl Modem {
     pub fn start(args: &[&str]) -> Self {
         let mut command = Command::new(at_host());
         command.args(["--serial", "tcp:127.0.0.1:0"]).args(args);
-        let mut process = Process::spawn("at-host", command);
-        let addr = process.wait_for_line("at-host: listening on ", START_TIMEOUT);
+        Self::spawn("at-host", command, "at-host: listening on ", None)
+    }
+
+    /// Starts `command` (called `name` in messages), waits for the standard error line
+    /// starting with `listening` that gives the serial line's TCP address, and connects
+    /// to it. `firmware_log` is the firmware's log, shown decoded on failure.
+    pub fn spawn(
+        name: &str,
+        command: Command,
+        listening: &str,
+        firmware_log: Option<FirmwareLog>,
+    ) -> Self {
+        let mut process = Process::spawn(name, command);
+        let addr = process.wait_for_line(listening, START_TIMEOUT);
         let addr: SocketAddr = addr
             .parse()
-            .unwrap_or_else(|e| panic!("at-host printed a bad address {addr:?}: {e}"));
+            .unwrap_or_else(|e| panic!("{name} printed a bad address {addr:?}: {e}"));
         let stream = connect(addr);
         Self {
             process,
+            name: name.to_owned(),
+            firmware_log,
             addr,
             stream,
             pending: Vec::new(),
             transcript: Vec::new(),
         }
+    }
+
+    /// The firmware's log (an emulated board's defmt RTT output), if there is one.
+    pub fn firmware_log(&self) -> Option<&FirmwareLog> {
+        self.firmware_log.as_ref()
     }
 
     /// Starts a modem with `args` and checks that it powers on with `\r\nready\r\n`.
@@ -306,11 +330,13 @@ impl Modem {
         std::mem::take(&mut self.pending)
     }
 
-    /// Fails the test with `message`, the transcript and the simulator's log.
+    /// Fails the test with `message`, the transcript and the process's log (an emulated
+    /// board's decoded firmware log follows when the modem drops, after any failure).
     pub fn fail(&self, message: &str) -> ! {
         panic!(
-            "{message}\n--- transcript ---\n{}--- at-host standard error ---\n{}",
+            "{message}\n--- transcript ---\n{}--- {} standard error ---\n{}",
             self.transcript(),
+            self.name,
             self.process.log()
         )
     }
@@ -373,6 +399,21 @@ impl Modem {
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
             Err(e) => Err(format!("reading from the modem failed: {e}")),
+        }
+    }
+}
+
+impl Drop for Modem {
+    fn drop(&mut self) {
+        // Whatever failed the test, an emulated board's own account of it is printed.
+        if std::thread::panicking()
+            && let Some(log) = &self.firmware_log
+        {
+            eprintln!(
+                "--- {} firmware log (defmt-print) at failure ---\n{}--- end of firmware log ---",
+                self.name,
+                log.decoded()
+            );
         }
     }
 }

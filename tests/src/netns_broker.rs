@@ -1,12 +1,20 @@
 //! A real mosquitto broker inside a [`TapNetwork`]'s namespace, and mosquitto's
 //! command-line clients run there as MQTT peers.
 //!
-//! The broker listens on the namespace's address only, so the modem reaches it through
-//! the TAP device and the bridge, never through the root namespace's loopback.
+//! The broker listens on the namespace's address only, plain on [`PORT`] and TLS 1.3
+//! with a pre-shared key on [`PSK_PORT`], so the modem reaches it through the TAP device
+//! and the bridge, never through the root namespace's loopback.
+//!
+//! [`PORT`]: NamespaceBroker::PORT
+//! [`PSK_PORT`]: NamespaceBroker::PSK_PORT
 
+use std::io::Write as _;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -22,34 +30,68 @@ const INSTALL: &str = "is required by the TAP tests and was not found (looked in
     `apt-get install -y mosquitto mosquitto-clients` (.ci/run does this).";
 
 /// A mosquitto process in a network namespace, listening on the namespace's address
-/// at port [`PORT`](Self::PORT); killed by its process id when dropped.
+/// at ports [`PORT`](Self::PORT) and [`PSK_PORT`](Self::PSK_PORT); killed by its process
+/// id when dropped.
 pub struct NamespaceBroker {
-    process: Process,
+    /// `None` while stopped.
+    process: Option<Process>,
     namespace: String,
     address: Ipv4Addr,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl NamespaceBroker {
-    /// The port the broker listens on (the namespace has no other listener).
+    /// The plain MQTT port.
     pub const PORT: u16 = 1883;
+    /// The MQTT over TLS 1.3 port, with the pre-shared key [`PSK_IDENTITY`](Self::PSK_IDENTITY)
+    /// / [`PSK_KEY_HEX`](Self::PSK_KEY_HEX).
+    pub const PSK_PORT: u16 = 8883;
+    /// The PSK listener's identity.
+    pub const PSK_IDENTITY: &str = "modem-psk";
+    /// The PSK listener's key, in hex.
+    pub const PSK_KEY_HEX: &str = "00112233445566778899aabbccddeeff";
 
     /// Starts mosquitto in `network`'s namespace on its broker address and waits until
     /// it runs.
     pub fn start(network: &TapNetwork) -> Self {
-        let binary = program("mosquitto");
         let address = network.broker_address();
         let dir = tempfile::tempdir().expect("a temporary directory for mosquitto");
-        let config = dir.path().join("mosquitto.conf");
+        let psk_file = dir.path().join("psk.txt");
+        std::fs::write(
+            &psk_file,
+            format!("{}:{}\n", Self::PSK_IDENTITY, Self::PSK_KEY_HEX),
+        )
+        .expect("write the PSK file");
         // As root, mosquitto would switch to the `mosquitto` user otherwise.
         let text = format!(
-            "listener {} {address}\nallow_anonymous true\nlog_dest stderr\nuser root\n",
-            Self::PORT
+            "per_listener_settings false\nallow_anonymous true\nlog_dest stderr\nuser root\n\
+             listener {} {address}\n\
+             listener {} {address}\npsk_hint at-mqtt-modem\npsk_file {}\ntls_version tlsv1.3\n",
+            Self::PORT,
+            Self::PSK_PORT,
+            psk_file.display()
         );
-        std::fs::write(&config, text).expect("write mosquitto.conf");
-        let mut command = network.command(&binary.to_string_lossy());
-        command.arg("-c").arg(&config);
-        let name = format!("mosquitto in namespace {}", network.namespace());
+        std::fs::write(dir.path().join("mosquitto.conf"), text).expect("write mosquitto.conf");
+        let mut broker = Self {
+            process: None,
+            namespace: network.namespace().to_owned(),
+            address,
+            dir,
+        };
+        broker.launch();
+        broker
+    }
+
+    /// Starts mosquitto with this broker's configuration and waits until it runs.
+    fn launch(&mut self) {
+        let binary = program("mosquitto");
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.namespace])
+            .arg(binary)
+            .arg("-c")
+            .arg(self.dir.path().join("mosquitto.conf"));
+        let name = format!("mosquitto in namespace {}", self.namespace);
         let mut process = Process::spawn(&name, command);
         let deadline = Instant::now() + START_TIMEOUT;
         // mosquitto reports that it runs after opening its listeners.
@@ -65,12 +107,19 @@ impl NamespaceBroker {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Self {
-            process,
-            namespace: network.namespace().to_owned(),
-            address,
-            _dir: dir,
-        }
+        self.process = Some(process);
+    }
+
+    /// Kills mosquitto (SIGKILL by its process id): the broker is gone without a word
+    /// to its clients' sessions, its sockets closed by the kernel.
+    pub fn stop(&mut self) {
+        self.process = None;
+    }
+
+    /// Starts mosquitto again on the same addresses after [`stop`](Self::stop).
+    pub fn restart(&mut self) {
+        assert!(self.process.is_none(), "the broker is still running");
+        self.launch();
     }
 
     /// The address the broker listens on.
@@ -78,9 +127,9 @@ impl NamespaceBroker {
         self.address
     }
 
-    /// What mosquitto logged so far.
+    /// What mosquitto logged so far (since its last start).
     pub fn log(&self) -> String {
-        self.process.log()
+        self.process.as_ref().map(Process::log).unwrap_or_default()
     }
 
     /// Waits up to `timeout` until mosquitto's log contains `needle`; fails with the
@@ -104,6 +153,39 @@ impl NamespaceBroker {
         command
             .args(["-t", topic, "-m", payload, "-q"])
             .arg(qos.to_string());
+        self.run_publisher(command);
+    }
+
+    /// Publishes the bytes of `payload` (any size, binary) like [`publish`](Self::publish)
+    /// (`mosquitto_pub -f`).
+    pub fn publish_bytes(&self, topic: &str, payload: &[u8], qos: u8) {
+        let file = self.dir.path().join("payload.bin");
+        std::fs::write(&file, payload).expect("write the payload file");
+        let mut command = self.client("mosquitto_pub");
+        command
+            .args(["-t", topic, "-f"])
+            .arg(&file)
+            .arg("-q")
+            .arg(qos.to_string());
+        self.run_publisher(command);
+    }
+
+    /// Starts publishing QoS 0 messages from inside the namespace (`mosquitto_pub -l`,
+    /// one message per line), `per_second` of them, each `payload(n)` (one line, no LF),
+    /// until `count` were written or the flood is dropped.
+    pub fn flood(
+        &self,
+        topic: &str,
+        payload: fn(u32) -> String,
+        per_second: u32,
+        count: u32,
+    ) -> NamespaceFlood {
+        let mut command = self.client("mosquitto_pub");
+        command.args(["-t", topic, "-q", "0", "-l"]);
+        NamespaceFlood::start(command, payload, per_second, count)
+    }
+
+    fn run_publisher(&self, command: Command) {
         let output = run_to_end("mosquitto_pub", command, START_TIMEOUT);
         assert!(
             output.status.success(),
@@ -148,6 +230,74 @@ impl NamespaceBroker {
             .arg("-p")
             .arg(Self::PORT.to_string());
         command
+    }
+}
+
+/// A `mosquitto_pub -l` in a namespace fed lines at a fixed rate by a thread; stopped
+/// (its input closed, then killed by its process id) and joined when dropped.
+pub struct NamespaceFlood {
+    child: Child,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU32>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl NamespaceFlood {
+    fn start(
+        mut command: Command,
+        payload: fn(u32) -> String,
+        per_second: u32,
+        count: u32,
+    ) -> Self {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start mosquitto_pub -l: {e}"));
+        let mut input = child.stdin.take().expect("stdin is piped");
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU32::new(0));
+        let (stop_flag, counter) = (Arc::clone(&stop), Arc::clone(&sent));
+        let writer = std::thread::spawn(move || {
+            let start = Instant::now();
+            for n in 0..count {
+                if stop_flag.load(Ordering::Relaxed) {
+                    break;
+                }
+                let due = start + Duration::from_secs_f64(f64::from(n) / f64::from(per_second));
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                if writeln!(input, "{}", payload(n))
+                    .and_then(|()| input.flush())
+                    .is_err()
+                {
+                    break;
+                }
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Self {
+            child,
+            stop,
+            sent,
+            writer: Some(writer),
+        }
+    }
+
+    /// How many messages were handed to `mosquitto_pub` so far.
+    pub fn sent(&self) -> u32 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for NamespaceFlood {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
     }
 }
 

@@ -12,14 +12,17 @@
 #![no_std]
 #![no_main]
 
+use core::future::pending;
+
+use at_mqtt::absent::OrAbsent;
 use at_mqtt::budget::TCP_SOCKET_BYTES;
 use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
-use defmt::info;
+use defmt::{Debug2Format, error, info};
 use embassy_executor::Spawner;
-use embassy_net::{DhcpConfig, StackResources};
+use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_net_wiznet::chip::W5500;
 use embassy_rp::clocks::RoscRng;
 use embassy_rp::flash::{Blocking, Flash};
@@ -91,10 +94,57 @@ async fn main(spawner: Spawner) -> ! {
     let state = W5500_STATE.init(embassy_net_wiznet::State::new());
     let mac = mac_from_unique_id(&flash_id);
     let w5500 = embassy_net_wiznet::new(mac, state, spi, w5500_int, w5500_reset).await;
-    let (device, eth_runner) = w5500.expect("W5500 did not answer on SPI0");
-    spawner.spawn(eth_task(eth_runner).expect("Ethernet task already running"));
+    // Without the W5500 the modem still answers AT; its network commands answer ERROR.
+    let net = match w5500 {
+        Ok((device, eth_runner)) => Some(start_network(spawner, device, eth_runner)),
+        Err(e) => {
+            error!(
+                "W5500 did not answer on SPI0 ({}): no network",
+                Debug2Format(&e)
+            );
+            None
+        }
+    };
 
-    // The TCP/IP stack on the W5500, DHCP.
+    // The modem in this task, scheme 2 with the ring oscillator's random bit (the RP2040's
+    // only entropy source); `AT+RST` resets the chip.
+    static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
+    static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
+        ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
+    let (network, extra) = match net {
+        Some(net) => {
+            let [tcp_rx, tcp_tx] = TCP.take();
+            let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
+            let ip = IpCommands::new(EmbassyInterface::new(net));
+            let sntp = EmbassySntp::new(net);
+            let extra = (OrAbsent::present(ip), OrAbsent::present(sntp));
+            (OrAbsent::present(network), extra)
+        }
+        None => (OrAbsent::absent(), (OrAbsent::absent(), OrAbsent::absent())),
+    };
+    let (ip, sntp) = extra;
+    let extra = (ip, SetupCommands::new(sntp, uart_config.baudrate));
+    let log = async {
+        match net {
+            Some(net) => log_network(net).await,
+            None => pending().await,
+        }
+    };
+    let mut rng = RoscRng;
+    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
+        .with_tls_psk(&mut rng);
+    let reset = || SCB::sys_reset();
+    let set_baud_rate = |_: &mut _, _: &mut _, baud| set_uart0_baud_rate(baud);
+    match modem.run(&mut rx, &mut tx, reset, set_baud_rate, log).await {}
+}
+
+/// Starts the Ethernet task and the TCP/IP stack (DHCP) on the W5500.
+fn start_network(
+    spawner: Spawner,
+    device: embassy_net_wiznet::Device<'static>,
+    eth_runner: EthRunner,
+) -> Stack<'static> {
+    spawner.spawn(eth_task(eth_runner).expect("Ethernet task already running"));
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
     let (net, runner) = embassy_net::new(
         device,
@@ -103,26 +153,7 @@ async fn main(spawner: Spawner) -> ! {
         RoscRng.next_u64(),
     );
     spawner.spawn(net_task(runner).expect("network task already running"));
-
-    // The modem in this task, scheme 2 with the ring oscillator's random bit (the RP2040's
-    // only entropy source); `AT+RST` resets the chip.
-    static MODEM: ConstStaticCell<ModemResources> = ConstStaticCell::new(ModemResources::new());
-    static TCP: ConstStaticCell<[[u8; TCP_SOCKET_BYTES]; 2]> =
-        ConstStaticCell::new([[0; TCP_SOCKET_BYTES]; 2]);
-    let [tcp_rx, tcp_tx] = TCP.take();
-    let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
-    let extra = (
-        IpCommands::new(EmbassyInterface::new(net)),
-        SetupCommands::new(EmbassySntp::new(net), uart_config.baudrate),
-    );
-    let mut rng = RoscRng;
-    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(&mut rng);
-    let reset = || SCB::sys_reset();
-    let set_baud_rate = |_: &mut _, _: &mut _, baud| set_uart0_baud_rate(baud);
-    match modem
-        .run(&mut rx, &mut tx, reset, set_baud_rate, log_network(net))
-        .await {}
+    net
 }
 
 /// `AT+UART_CUR`: UART0's divisors for `baud` from clk_peri (RP2040 datasheet 4.2.7.1),
