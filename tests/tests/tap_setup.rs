@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use e2e_tests::at::{OK, echoed};
-use e2e_tests::{Modem, Process, TIMEOUT, TapNetwork};
+use e2e_tests::{DhcpServer, Modem, Process, TIMEOUT, TapNetwork};
 
 /// The SNTP server's time: 2021-10-19 17:47:56 UTC.
 const SERVER_UNIX: u64 = 1_634_665_676;
@@ -45,32 +45,6 @@ fn sntp_server(network: &TapNetwork) -> Process {
     process
 }
 
-/// The DHCP pool dnsmasq leases from: 10.213.X.50 to .60.
-const POOL: (u8, u8) = (50, 60);
-
-/// dnsmasq in `network`'s namespace, serving DHCP only on its end of the veth pair.
-fn dhcp_server(network: &TapNetwork, leases: &std::path::Path) -> Process {
-    let mut command = network.command("dnsmasq");
-    command.args([
-        "--no-daemon",
-        "--port=0",
-        "--log-dhcp",
-        "--bind-interfaces",
-        "--no-resolv",
-        "--no-hosts",
-        &format!("--interface={}", TapNetwork::NAMESPACE_LINK),
-        &format!("--dhcp-leasefile={}", leases.display()),
-        &format!(
-            "--dhcp-range={},{},255.255.255.0,1h",
-            network.address(POOL.0),
-            network.address(POOL.1)
-        ),
-    ]);
-    let mut process = Process::spawn("dnsmasq", command);
-    process.wait_for_line("dnsmasq: started", Duration::from_secs(10));
-    process
-}
-
 /// `AT+CIPSTA?`'s address, asked until `wanted` accepts it or `timeout` passes.
 fn wait_for_address(modem: &mut Modem, wanted: impl Fn(&str) -> bool, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
@@ -97,9 +71,8 @@ fn wait_for_address(modem: &mut Modem, wanted: impl Fn(&str) -> bool, timeout: D
 #[test]
 fn cwdhcp_switches_dhcp_on_the_stack_and_cipsta_switches_it_off() {
     let network = TapNetwork::create();
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"));
-    let _dhcp = dhcp_server(&network, &dir.path().join("leases"));
-    let pool = |ip: &str| (POOL.0..=POOL.1).any(|host| network.address(host).to_string() == ip);
+    let dhcp = DhcpServer::start(&network);
+    let pool = |ip: &str| ip.parse().is_ok_and(|address| dhcp.in_pool(address));
     // No --tap-address: the stack starts with DHCP and gets a lease from the pool.
     let mut modem = Modem::ready(&["--profile", "esp-at", "--tap", network.tap()]);
     modem.exchange("ATE0", &echoed("ATE0", OK));
