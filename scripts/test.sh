@@ -39,9 +39,10 @@ cargo check -q --manifest-path fuzz/Cargo.toml
 # The board crates (ports/stm32, ports/rp2040, ports/esp32c3) are outside the workspace
 # (own target, linker set-up and lockfile), so the checks above do not reach them: their
 # formatting is checked here, then each is built in release and linted with warnings as
-# errors (about 6 minutes on 2 cores from a cold target directory, seconds when warm),
-# and the image sizes are printed. `scripts/size-report.py` without `--print` writes them
-# into BENCHMARKS.md.
+# errors (about 6 minutes on 2 cores from a cold target directory, seconds when warm).
+# The size report then builds the measured images (each board without TLS, and the
+# at-core-only floor) and prints the footprint table; scripts/bench.sh writes it into
+# BENCHMARKS.md.
 # ---------------------------------------------------------------------------------------
 echo "== cargo fmt --check (board ports)"
 for port in stm32 rp2040 esp32c3; do
@@ -52,7 +53,7 @@ echo "== firmware: release builds and clippy"
 scripts/build-firmware.sh --clippy
 
 echo "== firmware sizes"
-scripts/size-report.py --print
+scripts/size-report.py --build
 
 # One closing line for the whole run: the sum of every `cargo test` result above.
 awk '/^test result:/ { passed += $4; failed += $6 }

@@ -87,11 +87,14 @@ fn field_extent(buf: &[u8]) -> Result<(usize, bool), ArgErrorKind> {
     if buf.first() == Some(&b'"') {
         i = 1;
         loop {
-            match buf.get(i) {
+            let tail = buf.get(i..).unwrap_or_default();
+            match tail.iter().position(|&b| b == b'\\' || b == b'"') {
                 None => return Err(ArgErrorKind::Unterminated),
-                Some(b'\\') => i += 2,
-                Some(b'"') => break,
-                Some(_) => i += 1,
+                Some(at) if tail.get(at) == Some(&b'"') => {
+                    i += at;
+                    break;
+                }
+                Some(at) => i += at + 2,
             }
         }
         let end = i + 1;
@@ -102,11 +105,11 @@ fn field_extent(buf: &[u8]) -> Result<(usize, bool), ArgErrorKind> {
         };
     }
     loop {
-        match buf.get(i) {
+        let tail = buf.get(i..).unwrap_or_default();
+        match tail.iter().position(|&b| b == b'\\' || b == b',') {
             None => return Ok((buf.len(), false)),
-            Some(b'\\') => i += 2,
-            Some(b',') => return Ok((i, true)),
-            Some(_) => i += 1,
+            Some(at) if tail.get(at) == Some(&b',') => return Ok((i + at, true)),
+            Some(at) => i += at + 2,
         }
     }
 }
@@ -115,8 +118,12 @@ fn field_extent(buf: &[u8]) -> Result<(usize, bool), ArgErrorKind> {
 ///
 /// `\x` becomes `x` for any byte `x`; a final lone backslash is dropped.
 pub fn unescape_in_place(buf: &mut [u8]) -> &mut [u8] {
-    let mut read = 0;
-    let mut write = 0;
+    // The bytes before the first backslash stay where they are.
+    let Some(first) = buf.iter().position(|&b| b == b'\\') else {
+        return buf;
+    };
+    let mut read = first;
+    let mut write = first;
     while let Some(&byte) = buf.get(read) {
         let value = if byte == b'\\' {
             read += 1;

@@ -38,6 +38,7 @@ mod peer;
 mod process;
 mod serial_port;
 mod text;
+pub mod tls_records;
 
 pub use binary::at_host;
 pub use broker::Broker;

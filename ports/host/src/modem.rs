@@ -19,13 +19,13 @@ use crate::wifi::{AccessPointSettings, SimulatedWifi};
 /// The board name shown by `AT+GMR`.
 pub const BOARD: &str = "host";
 
-/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): twice a
-/// board's, as one record must hold the largest inbound message.
-const URC_QUEUE_BYTES: usize = 2 * budget::URC_QUEUE_BYTES;
-/// The largest inbound MQTT packet (topic, properties and payload): twice a board's.
-const MQTT_RX_BYTES: usize = 2 * budget::MQTT_RX_BYTES;
-/// minimq's outbound packet and in-flight buffer: twice a board's.
-const MQTT_TX_BYTES: usize = 2 * budget::MQTT_TX_BYTES;
+/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): four
+/// times a board's, as one record must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 4 * budget::URC_QUEUE_BYTES;
+/// The largest inbound MQTT packet (topic, properties and payload): four times a board's.
+const MQTT_RX_BYTES: usize = 4 * budget::MQTT_RX_BYTES;
+/// minimq's outbound packet and in-flight buffer: four times a board's.
+const MQTT_TX_BYTES: usize = 4 * budget::MQTT_TX_BYTES;
 /// Receive and send buffers of the broker's TCP socket on the TAP stack.
 const TAP_SOCKET_BYTES: usize = 8 * 1024;
 

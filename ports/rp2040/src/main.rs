@@ -7,7 +7,8 @@
 //! INT GP21, with the RJ45 jack on the board; the W5500 runs in MACRAW mode under the
 //! embassy-net TCP/IP stack, which gets its address from DHCP. The MAC address is derived
 //! from the QSPI flash's unique ID; the ring oscillator's random bit seeds the TCP/IP stack
-//! and the TLS handshakes. Logs go out over RTT (defmt) through the SWD header.
+//! and the TLS handshakes. With the `defmt` feature, logs go out over RTT through the SWD
+//! header; without it a panic resets the chip.
 
 #![no_std]
 #![no_main]
@@ -16,7 +17,6 @@ use at_mqtt::budget::TCP_SOCKET_BYTES;
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
-use defmt::info;
 use embassy_executor::Spawner;
 use embassy_net::{DhcpConfig, StackResources};
 use embassy_net_wiznet::chip::W5500;
@@ -29,7 +29,10 @@ use embassy_rp::uart::{BufferedInterruptHandler, BufferedUart};
 use embassy_rp::{bind_interrupts, dma, spi, uart};
 use embassy_time::Delay;
 use embedded_hal_bus::spi::ExclusiveDevice;
+#[cfg(not(feature = "defmt"))]
+use panic_reset as _;
 use static_cell::{ConstStaticCell, StaticCell};
+#[cfg(feature = "defmt")]
 use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
@@ -59,7 +62,8 @@ bind_interrupts!(struct Irqs {
 )]
 async fn main(spawner: Spawner) -> ! {
     let p = embassy_rp::init(embassy_rp::config::Config::default());
-    info!("{} starting", BOARD);
+    #[cfg(feature = "defmt")]
+    defmt::info!("{} starting", BOARD);
 
     // The AT UART: UART0 on GP0 (TX) / GP1 (RX), 115200 8N1.
     static UART_TX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
@@ -85,7 +89,7 @@ async fn main(spawner: Spawner) -> ! {
     let Ok(spi) = ExclusiveDevice::new(spi, Output::new(p.PIN_17, Level::High), Delay);
     let w5500_int = Input::new(p.PIN_21, Pull::Up);
     let w5500_reset = Output::new(p.PIN_20, Level::High);
-    static W5500_STATE: StaticCell<embassy_net_wiznet::State<4, 4>> = StaticCell::new();
+    static W5500_STATE: StaticCell<embassy_net_wiznet::State<2, 2>> = StaticCell::new();
     let state = W5500_STATE.init(embassy_net_wiznet::State::new());
     let mac = mac_from_unique_id(&flash_id);
     let w5500 = embassy_net_wiznet::new(mac, state, spi, w5500_int, w5500_reset).await;
@@ -110,9 +114,13 @@ async fn main(spawner: Spawner) -> ! {
     let [tcp_rx, tcp_tx] = TCP.take();
     let network = EmbassyNetwork::new(net, tcp_rx, tcp_tx);
     let extra = IpCommands::new(EmbassyInterface::new(net));
+    #[cfg(feature = "tls-psk")]
     let mut rng = RoscRng;
-    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(&mut rng);
+    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
+    #[cfg(feature = "tls-psk")]
+    {
+        modem = modem.with_tls_psk(&mut rng);
+    }
     let reset = || SCB::sys_reset();
     match modem.run(&mut rx, &mut tx, reset, log_network(net)).await {}
 }
