@@ -64,6 +64,7 @@ async fn run(cli: &Cli) -> Result<(), String> {
         profile: cli.profile.into(),
         uplink,
         wifi: cli.wifi.clone(),
+        baud: cli.baud,
     };
     let board = &mut board;
     log::info!(

@@ -13,6 +13,7 @@ use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::network::{HostInterface, HostNetwork};
+use crate::serial::paced::Paced;
 use crate::tap::{self, Tap};
 use crate::wifi::{AccessPointSettings, SimulatedWifi};
 
@@ -37,6 +38,8 @@ pub struct Board {
     pub uplink: Uplink,
     /// The access point its simulated Wi-Fi radio can join.
     pub wifi: Option<AccessPointSettings>,
+    /// The UART speed the serial line is paced at, if any.
+    pub baud: Option<u32>,
 }
 
 /// The network the board's MQTT connections and `AT+CIPSTA` use.
@@ -52,6 +55,21 @@ pub enum Uplink {
 /// Starts with a power-on (`\r\nready\r\n`); `AT+RST` powers the modem on again on the
 /// same line. Fails when the line reports an I/O error.
 pub async fn serve<R: Read, W: Write>(
+    rx: &mut R,
+    tx: &mut W,
+    board: &mut Board,
+) -> Result<(), ErrorKind> {
+    match board.baud {
+        Some(baud) => {
+            let (mut rx, mut tx) = (Paced::new(rx, baud), Paced::new(tx, baud));
+            serve_line(&mut rx, &mut tx, board).await
+        }
+        None => serve_line(rx, tx, board).await,
+    }
+}
+
+/// [`serve`] on the line as it is.
+async fn serve_line<R: Read, W: Write>(
     rx: &mut R,
     tx: &mut W,
     board: &mut Board,
