@@ -72,12 +72,14 @@ def build() -> None:
     script = str(ROOT / "scripts" / "build-firmware.sh")
     env = {k: v for k, v in os.environ.items() if k != "FEATURES"}
     for variant, options in VARIANTS:
-        subprocess.run([script, *options], check=True, env=env)
+        subprocess.run([script, *options], check=True, env=env, stdout=sys.stderr)
         for _, port, target in BOARDS:
             elf = ROOT / "target/firmware" / target / target / "release" / f"at-modem-{port}"
             shutil.copyfile(elf, kept(port, variant))
     port, target, example = FLOOR
-    subprocess.run([script, "--example", example, port], check=True, env=env)
+    subprocess.run(
+        [script, "--example", example, port], check=True, env=env, stdout=sys.stderr
+    )
     elf = ROOT / "target/firmware" / target / target / "release" / "examples" / example
     shutil.copyfile(elf, KEPT / f"{port}-{example}.elf")
 
@@ -185,14 +187,26 @@ def limit_text(limit: int) -> str:
 # `*const`/`*mut`, `dyn` and `impl` prefixes (so `<minimq::Foo as Bar>::f` is minimq's).
 PREFIX = re.compile(r"^(?:[<&(\[ ]|\*const |\*mut |mut |dyn |impl )+")
 CRATE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)::")
+# `<u8 as core::fmt::Display>::fmt`: a primitive's impl counts for the trait's crate.
+AS_TRAIT = re.compile(r" as ([A-Za-z_][A-Za-z0-9_]*)::")
+
+
+# Rust's legacy mangling escapes, which llvm-nm leaves in the names it demangles.
+ESCAPES = [("$LT$", "<"), ("$GT$", ">"), ("$RF$", "&"), ("$BP$", "*"), ("$u20$", " "),
+           ("$C$", ","), ("$u7b$", "{"), ("$u7d$", "}"), ("..", "::")]
 
 
 def crate_of(symbol: str) -> str:
-    name = PREFIX.sub("", symbol)
-    match = CRATE.match(name)
+    name = symbol[1:] if symbol.startswith("_$") else symbol
+    for escape, text in ESCAPES:
+        name = name.replace(escape, text)
+    name = PREFIX.sub("", name)
+    match = CRATE.match(name) or AS_TRAIT.search(name)
     if match:
         return match.group(1).replace("_", "-")
-    return "(C symbols: compiler-builtins, libc, linker)"
+    if name.startswith(".L"):
+        return "(anonymous constants)"
+    return "(other symbols: vector table, compiler intrinsics, linker)"
 
 
 def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
@@ -290,11 +304,16 @@ def crate_table(nm: str) -> list[str]:
     rows = [
         f"| {crate} | {n(size)} | {n(without.get(crate, 0))} |" for crate, size in ranked
     ]
+    listed = {crate for crate, _ in ranked}
+    rows.append(
+        f"| all other crates | {n(sum(v for k, v in with_tls.items() if k not in listed))} "
+        f"| {n(sum(v for k, v in without.items() if k not in listed))} |"
+    )
     return [
         f"Flash bytes by crate, Nucleo-F429ZI (the {TOP_CRATES} largest of the TLS-PSK "
         f"image, from `llvm-nm --print-size --demangle`; code that LTO inlined counts for "
-        f"the function it was inlined into, and anonymous constants are not in any crate's "
-        f"figure):",
+        f"the function it was inlined into: the board crate's row is mostly its main task, "
+        f"into which the engine, the commands and the runner were inlined):",
         "",
         "| crate | TLS-PSK | no TLS |",
         "|---|---:|---:|",
