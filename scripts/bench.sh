@@ -53,14 +53,12 @@ split() { awk -v want="$1" '/^## / { on = index($0, want) > 0; next } on' <<<"$t
   echo "against the same mosquitto on loopback; sequential publishes (the next one once the"
   echo "previous is done: \`OK\` / \`+MQTTPUBRAW:OK\` through AT; written, PUBACK or PUBCOMP"
   echo "on minimq); the inbound flood comes from \`mosquitto_pub -l\` and ends with a sentinel."
-  echo
   split "AT interface beside direct minimq"
 } | section throughput "AT interface beside direct minimq"
 {
   echo "The same benchmark with \`at-host --baud N\` (the serial line paced as a UART, 10 bits"
   echo "per byte each way). Outbound, a publish is its command line and its result one after"
   echo "the other, so the wire limit is the baud rate over both; inbound, URCs back to back."
-  echo
   split "UART wire fractions"
 } | section wire "UART wire fractions"
 
