@@ -1,27 +1,86 @@
 #!/usr/bin/env bash
-# Runs the benchmarks in release mode and writes their tables into BENCHMARKS.md.
+# Runs every benchmark and writes BENCHMARKS.md from their output: the one writer of that
+# file (never edit it by hand). Not part of scripts/test.sh, which only builds the
+# benchmarks (clippy --all-targets).
+#
+# Usage: scripts/bench.sh
+#
+# Sections, in order, each from the script or benchmark it names:
+#   firmware-sizes   scripts/size-report.py --build (builds every measured image)
+#   engine-cost      scripts/engine-cost.py (instructions per byte under callgrind)
+#   throughput       cargo bench -p at-host --bench throughput (AT beside minimq)
+#   wire             the same benchmark's UART wire fractions (at-host --baud)
+#   engine-bench     cargo bench -p at-core --bench engine (wall-clock reference)
+#   roundtrip-bench  cargo bench -p at-host --bench roundtrip (wall-clock reference)
+#   emulator         scripts/emulator-bench.sh 20 (the emulated board, 20 runs)
+# The file starts with the machine, date, toolchain and commit of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-table=$(cargo bench -q -p at-core --bench engine 2>/dev/null | grep '^|')
-{
-  echo "Engine hot paths (\`cargo bench -p at-core --bench engine\`), measured on $(nproc) cores"
-  echo "of $(uname -m) on $(date -u +%Y-%m-%d):"
-  echo
-  echo "$table"
-} | scripts/write-section.py BENCHMARKS.md engine-bench "at-core engine"
-echo "BENCHMARKS.md: engine-bench section updated"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 
-table=$(cargo bench -q -p at-host --bench roundtrip 2>/dev/null | grep '^|')
-{
-  echo "The simulator end to end (\`cargo bench -p at-host --bench roundtrip\`): at-host (release) over"
-  echo "its TCP serial line with echo off, a real mosquitto on loopback, an MQTT peer; $(nproc) cores"
-  echo "of $(uname -m) on $(date -u +%Y-%m-%d). This is the modem's own overhead on a fast link; a"
-  echo "board's UART at 115200 baud adds about 87 µs per byte."
-  echo
-  echo "$table"
-} | scripts/write-section.py BENCHMARKS.md roundtrip-bench "Simulator round trips"
-echo "BENCHMARKS.md: roundtrip-bench section updated"
+commit=$(git rev-parse --short=12 HEAD)
+git diff --quiet HEAD -- . ':!BENCHMARKS.md' || commit="$commit (with uncommitted changes)"
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cat >"$out" <<EOF
+# Benchmarks
 
-scripts/emulator-bench.sh | scripts/write-section.py BENCHMARKS.md emulator "RP2040 in the emulator"
-echo "BENCHMARKS.md: emulator section updated"
+Written by \`scripts/bench.sh\` from the output of the scripts and benchmarks named in each
+section; never edited by hand. Every figure with a target says whether it is met.
+
+- machine: $(nproc) cores of ${cpu:-$(uname -m)}, $(uname -sr)
+- date: $(date -u '+%Y-%m-%d %H:%M UTC')
+- toolchain: $(rustc --version), $(cargo --version)
+- commit: $commit
+EOF
+
+# section NAME TITLE: writes standard input as section NAME of the new file.
+section() {
+  scripts/write-section.py "$out" "$1" "$2"
+  echo "bench.sh: section $1 written"
+}
+
+scripts/size-report.py --build | section firmware-sizes "Firmware footprint"
+scripts/engine-cost.py | section engine-cost "Engine cost (instructions per byte)"
+
+throughput=$(cargo bench -q -p at-host --bench throughput 2>/dev/null)
+# The benchmark prints two tables, each under a `## ` heading.
+split() { awk -v want="$1" '/^## / { on = index($0, want) > 0; next } on' <<<"$throughput"; }
+{
+  echo "\`cargo bench -p at-host --bench throughput\`: at-host (release, echo off) over its TCP"
+  echo "serial line and minimq driven directly over tokio TCP in the benchmark's process,"
+  echo "against the same mosquitto on loopback; sequential publishes (the next one once the"
+  echo "previous is done: \`OK\` / \`+MQTTPUBRAW:OK\` through AT; written, PUBACK or PUBCOMP"
+  echo "on minimq); the inbound flood comes from \`mosquitto_pub -l\` and ends with a sentinel."
+  split "AT interface beside direct minimq"
+} | section throughput "AT interface beside direct minimq"
+{
+  echo "The same benchmark with \`at-host --baud N\` (the serial line paced as a UART, 10 bits"
+  echo "per byte each way). Outbound, a publish is its command line and its result one after"
+  echo "the other, so the wire limit is the baud rate over both; inbound, URCs back to back."
+  split "UART wire fractions"
+} | section wire "UART wire fractions"
+
+engine=$(cargo bench -q -p at-core --bench engine 2>/dev/null | grep '^|')
+{
+  echo "Reference figures without a target: the engine's hot paths in wall-clock time"
+  echo "(\`cargo bench -p at-core --bench engine\`); compare rows, not machines."
+  echo
+  echo "$engine"
+} | section engine-bench "at-core engine (wall clock)"
+
+roundtrip=$(cargo bench -q -p at-host --bench roundtrip 2>/dev/null | grep '^|')
+{
+  echo "Reference figures without a target (\`cargo bench -p at-host --bench roundtrip\`):"
+  echo "at-host (release) over its TCP serial line with echo off, a real mosquitto on"
+  echo "loopback, an MQTT peer. A board's UART at 115200 baud adds about 87 µs per byte."
+  echo
+  echo "$roundtrip"
+} | section roundtrip-bench "Simulator round trips (wall clock)"
+
+scripts/emulator-bench.sh 20 | section emulator "RP2040 in the emulator"
+
+mv "$out" BENCHMARKS.md
+trap - EXIT
+echo "bench.sh: BENCHMARKS.md written"

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Builds the board firmware crates (ports/stm32, ports/rp2040, ports/esp32c3) in release.
 #
-# Usage: scripts/build-firmware.sh [--clippy] [PORT...]
+# Usage: scripts/build-firmware.sh [--clippy] [--features LIST] [--no-default-features]
+#                                  [--example NAME] [PORT...]
 #
-#   PORT      stm32, rp2040 or esp32c3 (default: all three)
-#   --clippy  also run `cargo clippy --release` on each port, failing on any warning
+#   PORT                   stm32, rp2040 or esp32c3 (default: all three)
+#   --clippy               also run `cargo clippy --release` on each port, failing on any
+#                          warning
+#   --features LIST        extra cargo features of the port crates, e.g. `defmt` (logs over
+#                          RTT); the FEATURES environment variable is the default for LIST
+#   --no-default-features  without the ports' default features (`tls-psk`)
+#   --example NAME         build the port's example NAME instead of the firmware
+#   --emulator             the image the RP2040 emulator tests run (tests/emulator): the
+#                          rp2040 port with `defmt` (its log is read over RTT), copied to
+#                          target/firmware/emulator/at-modem-rp2040 so that the size
+#                          builds, which use the same target directory, do not replace it
 #
 # Each port is built from its own directory, so its .cargo/config.toml (target, linker
 # scripts, runner) applies. When the standard library for a port's target is installed
@@ -16,6 +26,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# rustc's default 8 MiB thread stack overflows (SIGSEGV) compiling embassy-stm32 at
+# opt-level "z" without defmt; 32 MiB is ample.
+export RUST_MIN_STACK="${RUST_MIN_STACK:-33554432}"
+
 # port directory : target triple
 ports=(
   "stm32:thumbv7em-none-eabihf"
@@ -25,11 +39,33 @@ ports=(
 
 clippy=false
 selected=()
-for arg in "$@"; do
+features="${FEATURES:-}"
+extra=()
+example=""
+emulator=false
+while (($# > 0)); do
+  arg="$1"
+  shift
   case "$arg" in
     --clippy) clippy=true ;;
+    --features)
+      (($# > 0)) || { echo "--features needs a list" >&2; exit 2; }
+      features="$1"
+      shift
+      ;;
+    --no-default-features) extra+=(--no-default-features) ;;
+    --emulator)
+      emulator=true
+      selected=(rp2040)
+      features="${features:+$features,}defmt"
+      ;;
+    --example)
+      (($# > 0)) || { echo "--example needs a name" >&2; exit 2; }
+      example="$1"
+      shift
+      ;;
     -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -55,7 +91,9 @@ target_installed() {
 cargo_port() {
   local dir="$1" command="$2" target="$3"
   shift 3
-  local flags=(--release)
+  local flags=(--release "${extra[@]}")
+  [[ -n "$features" ]] && flags+=(--features "$features")
+  [[ -n "$example" ]] && flags+=(--example "$example")
   local env=(CARGO_TARGET_DIR="$root/target/firmware/$target")
   if ! target_installed "$target"; then
     flags+=(-Zbuild-std=core,alloc)
@@ -73,14 +111,20 @@ for entry in "${ports[@]}"; do
   fi
   how="installed target"
   target_installed "$target" || how="-Zbuild-std=core,alloc"
-  echo "==> ports/$dir ($target, $how)"
+  echo "==> ports/$dir ($target, $how${features:+, features $features}${extra[*]:+, ${extra[*]}}${example:+, example $example})"
   start=$SECONDS
   cargo_port "$dir" build "$target"
   if $clippy; then
     cargo_port "$dir" clippy "$target" -- -D warnings
   fi
-  echo "    ports/$dir done in $((SECONDS - start)) s:" \
-    "target/firmware/$target/$target/release/at-modem-$dir"
+  image="target/firmware/$target/$target/release/at-modem-$dir"
+  [[ -n "$example" ]] && image="target/firmware/$target/$target/release/examples/$example"
+  if $emulator; then
+    mkdir -p "$root/target/firmware/emulator"
+    cp "$root/$image" "$root/target/firmware/emulator/at-modem-rp2040"
+    image="target/firmware/emulator/at-modem-rp2040"
+  fi
+  echo "    ports/$dir done in $((SECONDS - start)) s: $image"
   built=$((built + 1))
 done
 

@@ -8,7 +8,7 @@
 # Usage: scripts/emulator-bench.sh [RUNS]     (default 20)
 #
 # Needs what scripts/test.sh needs (run scripts/setup.sh first) and the RP2040 release
-# ELF (scripts/build-firmware.sh rp2040); run as root (network namespaces). Each run's
+# ELF (scripts/build-firmware.sh --emulator); run as root (network namespaces). Each run's
 # output goes to target/emulator-bench/run-N.log; progress goes to standard error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-20}
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [RUNS]" >&2; exit 2; }
 
-scripts/build-firmware.sh rp2040 >&2
+scripts/build-firmware.sh --emulator >&2
 cargo test -q -p e2e-tests --test board --no-run >&2 2>&1
 logs=target/emulator-bench
 rm -rf "$logs"

@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
-"""Writes the firmware image sizes into BENCHMARKS.md (section `firmware-sizes`).
+"""Prints the firmware footprint report (Markdown) that scripts/bench.sh writes into
+BENCHMARKS.md (section `firmware-sizes`).
 
-Usage: scripts/size-report.py [--print]
+Usage: scripts/size-report.py [--build]
 
-Reads the release ELF of each board that scripts/build-firmware.sh built and measures it
-with the toolchain's own `llvm-size` and `llvm-readobj` (rustup component llvm-tools).
-With --print the table goes to standard output and BENCHMARKS.md is left alone.
+  --build  first build every measured image with scripts/build-firmware.sh: each board
+           without TLS (`--no-default-features`) and with TLS-PSK (the default features),
+           and the at-core-only floor (`ports/stm32` example `engine_only`); the images
+           are kept in target/firmware/sizes/. Without it the images kept there by an
+           earlier `--build` are measured.
+
+Every image is the production configuration: release profile, defmt logging off (a panic
+resets the chip). Measured with the toolchain's own `llvm-size`, `llvm-readobj` and
+`llvm-nm` (rustup component llvm-tools, which scripts/setup.sh installs), never a
+distribution's older LLVM.
 
 Columns, all from the ELF section headers:
 - flash bytes: every allocated section with contents in the image (SHT_PROGBITS): vector
@@ -13,15 +21,21 @@ Columns, all from the ELF section headers:
 - static RAM bytes: every allocated writable section (.data, .bss, uninitialised RAM and
   statically reserved heap), i.e. RAM in use before the first stack frame;
 - llvm-size text/data/bss: llvm-size's Berkeley totals as printed, for reference.
+
+The per-crate table sums the sizes of the symbols `llvm-nm --print-size` lists, each
+given to the crate of its demangled path (for `<T as Trait>::f`, the crate of `T`).
 """
 import json
+import os
 import pathlib
+import re
+import shutil
 import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SECTION = "firmware-sizes"
-TITLE = "Firmware sizes"
+KEPT = ROOT / "target" / "firmware" / "sizes"
+KIB = 1024
 
 # board, port directory, target triple
 BOARDS = [
@@ -29,6 +43,46 @@ BOARDS = [
     ("W5500-EVB-Pico (RP2040 + W5500)", "rp2040", "thumbv6m-none-eabi"),
     ("ESP32-C3 (Wi-Fi)", "esp32c3", "riscv32imc-unknown-none-elf"),
 ]
+# The measured configurations: name, build-firmware.sh options.
+VARIANTS = [
+    ("no TLS", ["--no-default-features"]),
+    ("TLS-PSK", []),
+]
+# Targets (flash bytes, static RAM bytes) per port and configuration. The ESP32-C3's is
+# its size before this footprint work (TLS-PSK build): no larger than that.
+TARGETS = {
+    ("stm32", "no TLS"): (88 * KIB, 36 * KIB),
+    ("stm32", "TLS-PSK"): (128 * KIB, 48 * KIB),
+    ("rp2040", "no TLS"): (96 * KIB, 36 * KIB),
+    ("rp2040", "TLS-PSK"): (144 * KIB, 48 * KIB),
+    ("esp32c3", "no TLS"): (725_140, 189_448),
+    ("esp32c3", "TLS-PSK"): (725_140, 189_448),
+}
+FLOOR = ("stm32", "thumbv7em-none-eabihf", "engine_only")
+TOP_CRATES = 15
+
+
+def kept(port: str, variant: str) -> pathlib.Path:
+    return KEPT / f"{port}-{variant.replace(' ', '-').lower()}.elf"
+
+
+def build() -> None:
+    """Builds every measured image and keeps a copy of each under target/firmware/sizes."""
+    KEPT.mkdir(parents=True, exist_ok=True)
+    script = str(ROOT / "scripts" / "build-firmware.sh")
+    env = {k: v for k, v in os.environ.items() if k != "FEATURES"}
+    for variant, options in VARIANTS:
+        subprocess.run([script, *options], check=True, env=env, stdout=sys.stderr)
+        for _, port, target in BOARDS:
+            elf = ROOT / "target/firmware" / target / target / "release" / f"at-modem-{port}"
+            shutil.copyfile(elf, kept(port, variant))
+    port, target, example = FLOOR
+    subprocess.run(
+        [script, "--example", example, port], check=True, env=env, stdout=sys.stderr
+    )
+    elf = ROOT / "target/firmware" / target / target / "release" / "examples" / example
+    shutil.copyfile(elf, KEPT / f"{port}-{example}.elf")
+
 
 SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
@@ -121,108 +175,182 @@ def n(value: int) -> str:
     return f"{value:,}"
 
 
+def verdict(value: int, limit: int) -> str:
+    return "met" if value <= limit else f"**missed** by {n(value - limit)}"
+
+
+def limit_text(limit: int) -> str:
+    return f"{limit // KIB} KiB" if limit % KIB == 0 else n(limit)
+
+
+# A symbol's crate: the first path segment of the demangled name, after any `<`, `&`,
+# `*const`/`*mut`, `dyn` and `impl` prefixes (so `<minimq::Foo as Bar>::f` is minimq's).
+PREFIX = re.compile(r"^(?:[<&(\[ ]|\*const |\*mut |mut |dyn |impl )+")
+CRATE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)::")
+# `<u8 as core::fmt::Display>::fmt`: a primitive's impl counts for the trait's crate.
+AS_TRAIT = re.compile(r" as ([A-Za-z_][A-Za-z0-9_]*)::")
+
+
+# Rust's legacy mangling escapes, which llvm-nm leaves in the names it demangles.
+ESCAPES = [("$LT$", "<"), ("$GT$", ">"), ("$RF$", "&"), ("$BP$", "*"), ("$u20$", " "),
+           ("$C$", ","), ("$u7b$", "{"), ("$u7d$", "}"), ("..", "::")]
+
+
+def crate_of(symbol: str) -> str:
+    name = symbol[1:] if symbol.startswith("_$") else symbol
+    for escape, text in ESCAPES:
+        name = name.replace(escape, text)
+    name = PREFIX.sub("", name)
+    match = CRATE.match(name) or AS_TRAIT.search(name)
+    if match:
+        return match.group(1).replace("_", "-")
+    if name.startswith(".L"):
+        return "(anonymous constants)"
+    return "(other symbols: vector table, compiler intrinsics, linker)"
+
+
+def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
+    """Flash bytes (code, read-only and initialised data) of each crate's symbols."""
+    out = subprocess.run(
+        [nm, "--print-size", "--size-sort", "--demangle", str(elf)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    totals: dict[str, int] = {}
+    for line in out.splitlines():
+        fields = line.split(maxsplit=3)
+        if len(fields) < 4 or fields[2] not in "tTrRdD":
+            continue
+        crate = crate_of(fields[3])
+        totals[crate] = totals.get(crate, 0) + int(fields[1], 16)
+    return totals
+
+
+def footprint(size: str, readobj: str) -> list[str]:
+    rows, notes = [], []
+    for board, port, target in BOARDS:
+        for variant, _ in VARIANTS:
+            elf = kept(port, variant)
+            if not elf.exists():
+                sys.exit(f"no image {elf}: run scripts/size-report.py --build")
+            m = measure(size, readobj, elf)
+            text, data, bss = m["berkeley"]
+            flash_limit, ram_limit = TARGETS[(port, variant)]
+            rows.append(
+                f"| {board} | {variant} | {n(m['flash'])} | <= {limit_text(flash_limit)}: "
+                f"{verdict(m['flash'], flash_limit)} | {n(m['ram'])} | "
+                f"<= {limit_text(ram_limit)}: {verdict(m['ram'], ram_limit)} "
+                f"| {n(text)} / {n(data)} / {n(bss)} |"
+            )
+            if variant != "TLS-PSK":
+                continue
+            if m["placeholders"]:
+                listed = ", ".join(f"`{s['name']}` {n(s['size'])}" for s in m["placeholders"])
+                notes.append(
+                    f"- {board}: llvm-size's text also counts allocated sections that hold "
+                    f"no bytes of the image ({listed}); they are address-space placeholders "
+                    f"and the RAM left for the stack, so they are not in the flash column."
+                )
+            for s in m["sections"]:
+                if (
+                    s["type"] == "SHT_PROGBITS"
+                    and s["flags"] & SHF_WRITE
+                    and s["flags"] & SHF_EXECINSTR
+                ):
+                    notes.append(
+                        f"- {board}: llvm-size counts `{s['name']}` ({n(s['size'])} bytes) as "
+                        f"text because it also holds functions that run from RAM; it is in "
+                        f"both the flash and the static RAM column, as initialised data is."
+                    )
+            if port == "esp32c3":
+                reclaimed = sum(
+                    s["size"] for s in m["sections"] if s["name"] == ".dram2_uninit"
+                )
+                notes.append(
+                    f"- {board}: besides the static RAM column, "
+                    f"{n(esp32c3_iram_code(m['sections']))} bytes of code (`.trap`, "
+                    f"`.rwtext*`, most of it the Wi-Fi driver's) are copied from flash into "
+                    f"internal SRAM at boot. The static RAM column includes the heaps the "
+                    f"Wi-Fi driver allocates from: {n(reclaimed)} bytes in the RAM reclaimed "
+                    f"from the bootloader (`.dram2_uninit`) and a second heap array in "
+                    f"`.bss`. Its target is its size before this footprint work."
+                )
+    port, target, example = FLOOR
+    floor = KEPT / f"{port}-{example}.elf"
+    if not floor.exists():
+        sys.exit(f"no image {floor}: run scripts/size-report.py --build")
+    m = measure(size, readobj, floor)
+    text, data, bss = m["berkeley"]
+    rows.append(
+        f"| Nucleo-F429ZI, at-core engine only (`ports/{port}/examples/{example}.rs`) "
+        f"| floor | {n(m['flash'])} | - | {n(m['ram'])} | - | {n(text)} / {n(data)} / {n(bss)} |"
+    )
+    return [
+        "| board | configuration | flash bytes | flash target | static RAM bytes "
+        "| RAM target | llvm-size text / data / bss |",
+        "|---|---|---:|---|---:|---|---|",
+        *rows,
+        "",
+        *notes,
+    ]
+
+
+def crate_table(nm: str) -> list[str]:
+    port = "stm32"
+    with_tls = crates(nm, kept(port, "TLS-PSK"))
+    without = crates(nm, kept(port, "no TLS"))
+    ranked = sorted(with_tls.items(), key=lambda kv: -kv[1])[:TOP_CRATES]
+    rows = [
+        f"| {crate} | {n(size)} | {n(without.get(crate, 0))} |" for crate, size in ranked
+    ]
+    listed = {crate for crate, _ in ranked}
+    rows.append(
+        f"| all other crates | {n(sum(v for k, v in with_tls.items() if k not in listed))} "
+        f"| {n(sum(v for k, v in without.items() if k not in listed))} |"
+    )
+    return [
+        f"Flash bytes by crate, Nucleo-F429ZI (the {TOP_CRATES} largest of the TLS-PSK "
+        f"image, from `llvm-nm --print-size --demangle`; code that LTO inlined counts for "
+        f"the function it was inlined into: the board crate's row is mostly its main task, "
+        f"into which the engine, the commands and the runner were inlined):",
+        "",
+        "| crate | TLS-PSK | no TLS |",
+        "|---|---:|---:|",
+        *rows,
+        f"| sum of all named symbols | {n(sum(with_tls.values()))} "
+        f"| {n(sum(without.values()))} |",
+    ]
+
+
 def report() -> str:
-    size, readobj = llvm_tool("llvm-size"), llvm_tool("llvm-readobj")
+    size, readobj, nm = llvm_tool("llvm-size"), llvm_tool("llvm-readobj"), llvm_tool("llvm-nm")
     rustc = subprocess.run(
         ["rustc", "--version"], check=True, capture_output=True, text=True
     ).stdout.strip()
-    rows, notes, missing = [], [], []
-    for board, port, target in BOARDS:
-        elf = ROOT / "target" / "firmware" / target / target / "release" / f"at-modem-{port}"
-        if not elf.exists():
-            missing.append(port)
-            continue
-        m = measure(size, readobj, elf)
-        text, data, bss = m["berkeley"]
-        rows.append(
-            f"| {board} | `{target}` | {n(m['flash'])} | {n(m['ram'])} "
-            f"| {n(text)} / {n(data)} / {n(bss)} |"
-        )
-        if m["placeholders"]:
-            listed = ", ".join(f"`{s['name']}` {n(s['size'])}" for s in m["placeholders"])
-            notes.append(
-                f"- {board}: llvm-size's text also counts allocated sections that hold no "
-                f"bytes of the image ({listed}); they are address-space placeholders "
-                f"(`.rotext_dummy` keeps flash-mapped code and data apart, "
-                f"`.rwdata_dummy` is the data-bus alias of the RAM that holds code) and "
-                f"the RAM left for the stack, so they are not in the flash column."
-                if port == "esp32c3"
-                else f"- {board}: llvm-size's text also counts {listed}, which hold no "
-                f"bytes of the image; they are not in the flash column."
-            )
-        ram_code = [
-            s
-            for s in m["sections"]
-            if s["type"] == "SHT_PROGBITS"
-            and s["flags"] & SHF_WRITE
-            and s["flags"] & SHF_EXECINSTR
-        ]
-        for s in ram_code:
-            notes.append(
-                f"- {board}: llvm-size counts `{s['name']}` ({n(s['size'])} bytes) as text "
-                f"because it also holds functions that run from RAM; it is in both the "
-                f"flash and the static RAM column, as initialised data is."
-            )
-        if port == "esp32c3":
-            reclaimed = sum(
-                s["size"] for s in m["sections"] if s["name"] == ".dram2_uninit"
-            )
-            notes.append(
-                f"- {board}: besides the static RAM column, "
-                f"{n(esp32c3_iram_code(m['sections']))} bytes of code (`.trap`, `.rwtext*`, "
-                f"most of it the Wi-Fi driver's) are copied from flash into internal SRAM at "
-                f"boot. The static RAM column includes the heaps the Wi-Fi driver allocates "
-                f"from: {n(reclaimed)} bytes in the RAM reclaimed from the bootloader "
-                f"(`.dram2_uninit`) and a second heap array in `.bss`. espflash adds its "
-                f"second-stage bootloader and partition table to what it writes."
-            )
-    if missing:
-        sys.exit(
-            "no release ELF for: "
-            + ", ".join(missing)
-            + " (run scripts/build-firmware.sh first)"
-        )
     lines = [
-        f"Release images of the board ports (`scripts/build-firmware.sh`, then "
-        f"`scripts/size-report.py`), built with {rustc}; release profile: opt-level "
-        f'"s", fat LTO, one codegen unit. Each port is the complete modem: the at-core engine '
-        f"on its AT UART with the MQTT and network set-up commands (and the Wi-Fi commands "
-        f"on the ESP32-C3), the MQTT runner with scheme 2 (TLS-PSK), and the embassy-net "
-        f"stack; its static RAM includes every buffer (URC queue, MQTT, TCP and TLS "
-        f"records), as each port's README details.",
+        f"Release images of the board ports (`scripts/size-report.py --build`), built with "
+        f"{rustc} (stable); each port's release profile: opt-level \"z\", fat LTO, one "
+        f"codegen unit; defmt logging off (cargo feature `defmt`), a panic resets the chip. "
+        f"Each port is the complete modem: the at-core engine on its AT UART with the MQTT "
+        f"and network set-up commands (and the Wi-Fi commands on the ESP32-C3), the MQTT "
+        f"runner and the embassy-net stack, without TLS (`--no-default-features`) or with "
+        f"scheme 2, TLS-PSK (feature `tls-psk`, the default); its static RAM includes every "
+        f"buffer (at_mqtt::budget). Flash is the sum of the allocated sections with "
+        f"contents (`SHT_PROGBITS`), what gets written to the chip; static RAM the sum of "
+        f"the allocated writable sections.",
         "",
-        "| board | target | flash bytes (text+rodata+data) | static RAM bytes (data+bss) "
-        "| llvm-size text / data / bss |",
-        "|---|---|---:|---:|---|",
-        *rows,
+        *footprint(size, readobj),
         "",
-        "Flash is the sum of the allocated sections with contents (`SHT_PROGBITS`), which "
-        "is what gets written to the chip; static RAM is the sum of the allocated writable "
-        "sections. Both come from the ELF section headers.",
+        *crate_table(nm),
     ]
-    if notes:
-        lines += ["", *notes]
-    return "\n".join(lines)
-
-
-def write_section(body: str) -> None:
-    """Replaces the section in BENCHMARKS.md through the shared section writer."""
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "write-section.py"),
-         str(ROOT / "BENCHMARKS.md"), SECTION, TITLE],
-        input=body,
-        check=True,
-        text=True,
-    )
+    return "\n".join(lines).replace("\n\n\n", "\n\n")
 
 
 def main() -> int:
-    body = report()
-    if "--print" in sys.argv[1:]:
-        print(body)
-        return 0
-    write_section(body)
-    print(f"BENCHMARKS.md: {SECTION} section updated")
+    if "--build" in sys.argv[1:]:
+        build()
+    print(report())
     return 0
 
 

@@ -20,11 +20,11 @@ cargo fmt --all --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-# The board tests run the RP2040 port's release ELF in the emulator (tests/emulator):
-# build it first. The firmware section below lints all three ports; cargo does not
-# build this one again.
+# The board tests run the RP2040 port's release ELF, with defmt logging, in the emulator
+# (tests/emulator): build it first. The firmware section below builds and lints the
+# production images (without defmt).
 echo "== firmware: the RP2040 release build the emulator runs"
-scripts/build-firmware.sh rp2040
+scripts/build-firmware.sh --emulator
 
 echo "== cargo test"
 results=$(mktemp)
@@ -45,9 +45,10 @@ cargo check -q --manifest-path fuzz/Cargo.toml
 # The board crates (ports/stm32, ports/rp2040, ports/esp32c3) are outside the workspace
 # (own target, linker set-up and lockfile), so the checks above do not reach them: their
 # formatting is checked here, then each is built in release and linted with warnings as
-# errors (about 6 minutes on 2 cores from a cold target directory, seconds when warm),
-# and the image sizes are printed. `scripts/size-report.py` without `--print` writes them
-# into BENCHMARKS.md.
+# errors (about 6 minutes on 2 cores from a cold target directory, seconds when warm).
+# The size report then builds the measured images (each board without TLS, and the
+# at-core-only floor) and prints the footprint table; scripts/bench.sh writes it into
+# BENCHMARKS.md.
 # ---------------------------------------------------------------------------------------
 echo "== cargo fmt --check (board ports)"
 for port in stm32 rp2040 esp32c3; do
@@ -58,7 +59,7 @@ echo "== firmware: release builds and clippy"
 scripts/build-firmware.sh --clippy
 
 echo "== firmware sizes"
-scripts/size-report.py --print
+scripts/size-report.py --build
 
 # One closing line for the whole run: the sum of every `cargo test` result above.
 awk '/^test result:/ { passed += $4; failed += $6 }

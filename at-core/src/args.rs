@@ -79,7 +79,15 @@ pub struct Args<'a> {
     rest: &'a mut [u8],
     index: usize,
     count: usize,
+    /// The lengths of the first fields, found while counting them, so that reading a
+    /// field does not scan it again ([`NOT_CACHED`] past the cache or for a huge field).
+    lengths: [u16; CACHED_FIELDS],
 }
+
+/// Fields whose length [`Args::new`] keeps.
+const CACHED_FIELDS: usize = 8;
+/// A length [`Args::new`] did not keep.
+const NOT_CACHED: u16 = u16::MAX;
 
 /// Splits off the first field: returns its length and whether a comma follows it.
 fn field_extent(buf: &[u8]) -> Result<(usize, bool), ArgErrorKind> {
@@ -115,8 +123,12 @@ fn field_extent(buf: &[u8]) -> Result<(usize, bool), ArgErrorKind> {
 ///
 /// `\x` becomes `x` for any byte `x`; a final lone backslash is dropped.
 pub fn unescape_in_place(buf: &mut [u8]) -> &mut [u8] {
-    let mut read = 0;
-    let mut write = 0;
+    // The bytes before the first backslash stay where they are.
+    let Some(first) = buf.iter().position(|&b| b == b'\\') else {
+        return buf;
+    };
+    let mut read = first;
+    let mut write = first;
     while let Some(&byte) = buf.get(read) {
         let value = if byte == b'\\' {
             read += 1;
@@ -167,9 +179,13 @@ impl<'a> Args<'a> {
     pub fn new(params: &'a mut [u8]) -> Result<Self, ArgError> {
         let mut count = 0;
         let mut offset = 0;
+        let mut lengths = [NOT_CACHED; CACHED_FIELDS];
         loop {
             let tail = params.get(offset..).unwrap_or_default();
             let (len, more) = field_extent(tail).map_err(|kind| ArgError { index: count, kind })?;
+            if let Some(slot) = lengths.get_mut(count) {
+                *slot = u16::try_from(len).unwrap_or(NOT_CACHED);
+            }
             count += 1;
             offset += len + 1;
             if !more {
@@ -180,6 +196,7 @@ impl<'a> Args<'a> {
             rest: params,
             index: 0,
             count,
+            lengths,
         })
     }
 
@@ -229,10 +246,14 @@ impl<'a> Args<'a> {
             return Ok(Field::Omitted);
         }
         let buf = core::mem::take(&mut self.rest);
-        let (len, more) = field_extent(buf).map_err(|kind| ArgError {
-            index: self.index,
-            kind,
-        })?;
+        let (len, more) = match self.lengths.get(self.index) {
+            // `new` found this field: a comma follows unless it is the last.
+            Some(&len) if len != NOT_CACHED => (usize::from(len), self.index + 1 < self.count),
+            _ => field_extent(buf).map_err(|kind| ArgError {
+                index: self.index,
+                kind,
+            })?,
+        };
         self.index += 1;
         let (field, tail) = buf.split_at_mut(len);
         self.rest = if more {
@@ -394,6 +415,25 @@ mod tests {
         with_args(r#""a,b",1"#, |a| {
             assert_eq!(a.len(), 2);
             assert_eq!(a.str(), Ok(&b"a,b"[..]));
+        });
+    }
+
+    #[test]
+    fn fields_past_the_length_cache_read_the_same() {
+        with_args(r#"0,"a\,b",,3,"","x",6,7,8,"n\"ine",10"#, |a| {
+            assert_eq!(a.len(), 11);
+            assert_eq!(a.int(0u8..=9), Ok(0));
+            assert_eq!(a.str(), Ok(&b"a,b"[..]));
+            assert_eq!(a.opt_str(), Ok(None));
+            assert_eq!(a.int(0u8..=9), Ok(3));
+            assert_eq!(a.str(), Ok(&b""[..]));
+            assert_eq!(a.str(), Ok(&b"x"[..]));
+            for n in 6..=8u8 {
+                assert_eq!(a.int(0u8..=9), Ok(n));
+            }
+            assert_eq!(a.str(), Ok(&b"n\"ine"[..]));
+            assert_eq!(a.int(0u8..=10), Ok(10));
+            assert_eq!(a.finish(), Ok(()));
         });
     }
 

@@ -374,7 +374,11 @@ impl<const URC: usize> Engine<'_, URC> {
             port.flush().await;
         }
         loop {
-            while let Some(byte) = port.next_byte() {
+            loop {
+                state.feed_run(port.inbox);
+                let Some(byte) = port.next_byte() else {
+                    break;
+                };
                 let Some(input) = state.feed(byte, &mut port.inbox.echo) else {
                     continue;
                 };

@@ -188,6 +188,32 @@ impl<const URC: usize> State<'_, URC> {
         }
     }
 
+    /// Feeds the run of bytes at the front of `inbox` up to the next CR or LF at once:
+    /// the same as [`feed`](Self::feed) byte by byte, without a per-byte step.
+    pub(crate) fn feed_run(&mut self, inbox: &mut Inbox) {
+        let Inbox {
+            chunk,
+            start,
+            end,
+            echo,
+            ..
+        } = inbox;
+        let rest = chunk.get(*start..*end).unwrap_or_default();
+        let run = rest
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(rest.len());
+        let bytes = rest.get(..run).unwrap_or_default();
+        if !self.discarding {
+            self.assembler.push_run(bytes);
+            if self.settings.echo {
+                // Capacity covers two bytes per input byte of one read chunk.
+                let _ = echo.extend_from_slice(bytes);
+            }
+        }
+        *start += run;
+    }
+
     /// Whether a line is partly received (or being discarded after a receive error).
     pub(crate) fn has_partial(&self) -> bool {
         self.assembler.has_partial() || self.discarding

@@ -90,6 +90,27 @@ impl LineAssembler {
         }
     }
 
+    /// Pushes a run of bytes none of which is CR or LF: the same as pushing them one by
+    /// one (each is [`Step::Byte`]), in one copy.
+    pub fn push_run(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        // The run's first byte follows a CR: that CR was a lone one (see `push`).
+        if core::mem::replace(&mut self.after_cr, false) {
+            self.lone_cr_host = true;
+        }
+        let n = bytes.len().min(MAX_LINE_CONTENT.saturating_sub(self.len));
+        if let (Some(slots), Some(run)) = (self.buf.get_mut(self.len..self.len + n), bytes.get(..n))
+        {
+            slots.copy_from_slice(run);
+            self.len += n;
+        }
+        if n < bytes.len() {
+            self.overflow = true;
+        }
+    }
+
     /// The completed (or partial) line, without terminator.
     pub fn line(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
@@ -272,5 +293,33 @@ mod tests {
             asm.push(b);
         }
         assert!(!asm.lone_cr_host());
+    }
+
+    #[test]
+    fn a_run_is_the_same_as_its_bytes_one_by_one() {
+        for (before, run) in [(0, 10), (200, 54), (200, 60), (254, 3), (0, 300)] {
+            let mut bytewise = LineAssembler::new();
+            let mut at_once = LineAssembler::new();
+            for _ in 0..before {
+                bytewise.push(b'a');
+                at_once.push(b'a');
+            }
+            bytewise.push(b'\r');
+            at_once.push(b'\r');
+            let bytes = [b'b'; 300];
+            let bytes = &bytes[..run];
+            for &b in bytes {
+                assert_eq!(bytewise.push(b), Step::Byte);
+            }
+            at_once.push_run(bytes);
+            assert_eq!(at_once.line(), bytewise.line(), "{before} + {run}");
+            assert_eq!(at_once.has_partial(), bytewise.has_partial());
+            assert_eq!(at_once.lone_cr_host(), bytewise.lone_cr_host());
+            assert_eq!(
+                at_once.push(b'\n'),
+                bytewise.push(b'\n'),
+                "{before} + {run}"
+            );
+        }
     }
 }

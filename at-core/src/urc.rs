@@ -41,12 +41,37 @@ struct Ring<const N: usize> {
 
 impl<const N: usize> Ring<N> {
     fn byte_at(&self, offset: usize) -> u8 {
-        self.buf.get((self.head + offset) % N).copied().unwrap_or(0)
+        let mut byte = [0];
+        self.read_at(offset, &mut byte);
+        byte[0]
     }
 
-    fn put(&mut self, offset: usize, byte: u8) {
-        if let Some(slot) = self.buf.get_mut((self.head + offset) % N) {
-            *slot = byte;
+    /// Copies `bytes` into the ring from `offset` bytes after the head, wrapping.
+    fn write_at(&mut self, offset: usize, bytes: &[u8]) {
+        let Some(start) = (self.head + offset).checked_rem(N) else {
+            return;
+        };
+        let (first, second) = bytes.split_at(bytes.len().min(N - start));
+        if let Some(slots) = self.buf.get_mut(start..start + first.len()) {
+            slots.copy_from_slice(first);
+        }
+        if let Some(slots) = self.buf.get_mut(..second.len()) {
+            slots.copy_from_slice(second);
+        }
+    }
+
+    /// Fills `out` from `offset` bytes after the head, wrapping.
+    fn read_at(&self, offset: usize, out: &mut [u8]) {
+        let Some(start) = (self.head + offset).checked_rem(N) else {
+            return;
+        };
+        let split = out.len().min(N - start);
+        let (first, second) = out.split_at_mut(split);
+        if let Some(bytes) = self.buf.get(start..start + first.len()) {
+            first.copy_from_slice(bytes);
+        }
+        if let Some(bytes) = self.buf.get(..second.len()) {
+            second.copy_from_slice(bytes);
         }
     }
 
@@ -104,14 +129,13 @@ impl<const N: usize> UrcQueue<N> {
             if ring.len + total + RECORD_OVERHEAD > N {
                 return Ok(false);
             }
-            let [lo, hi] = u16::try_from(total).unwrap_or(u16::MAX).to_le_bytes();
+            let header = u16::try_from(total).unwrap_or(u16::MAX).to_le_bytes();
             let mut at = ring.len;
-            for byte in [lo, hi]
-                .into_iter()
-                .chain(parts.iter().flat_map(|p| p.iter().copied()))
-            {
-                ring.put(at, byte);
-                at += 1;
+            ring.write_at(at, &header);
+            at += header.len();
+            for part in parts {
+                ring.write_at(at, part);
+                at += part.len();
             }
             ring.len = at;
             ring.records += 1;
@@ -162,8 +186,8 @@ impl<const N: usize> UrcQueue<N> {
                 return 0;
             };
             let count = len.saturating_sub(offset).min(out.len());
-            for (i, slot) in out.iter_mut().take(count).enumerate() {
-                *slot = ring.byte_at(RECORD_OVERHEAD + offset + i);
+            if let Some(out) = out.get_mut(..count) {
+                ring.read_at(RECORD_OVERHEAD + offset, out);
             }
             count
         })

@@ -1,26 +1,57 @@
-//! Buffer sizes for a board modem: what the example board ports use, sized for MCUs with
-//! about 192 KiB of RAM or more. Every size is a parameter of the types that use it; a
-//! board with less RAM picks smaller ones.
+//! The memory budget of a board modem: the default size of every buffer the modem owns,
+//! what it costs in static RAM, and the largest inbound message it can deliver.
+//!
+//! These are the sizes the board ports use (the whole modem in about 34 KiB of static
+//! RAM without TLS, 45 KiB with TLS-PSK; BENCHMARKS.md has the measured figures). Every
+//! size is a parameter of the type that uses it, so a board with more RAM picks larger
+//! ones (the host simulator does).
+//!
+//! | buffer | bytes | holds |
+//! |---|---:|---|
+//! | URC queue ([`URC_QUEUE_BYTES`]) | 4,096 | URCs waiting for the UART; one record is the largest `+MQTTSUBRECV` |
+//! | minimq receive ([`MQTT_RX_BYTES`]) | 2,048 | the largest inbound MQTT packet |
+//! | minimq transmit ([`MQTT_TX_BYTES`]) | 2,048 | the outbound packet and the QoS 1/2 messages in flight |
+//! | TCP socket ([`TCP_SOCKET_BYTES`]) | 2 x 2,048 | the broker socket's receive and send windows |
+//! | outbound payload ([`PAYLOAD_BYTES`]) | 1,024 | an `AT+MQTTPUBRAW` payload between the host and the runner |
+//! | subscriptions ([`SUBSCRIPTIONS`]) | 10 x 136 | the topic filters held (up to 128 bytes each) |
+//! | TLS record receive ([`TLS_RECORD_RX_BYTES`], `tls-psk`) | 4,357 | one received record of at most 4,096 plaintext bytes |
+//! | TLS record send ([`TLS_RECORD_TX_BYTES`], `tls-psk`) | 2,048 | one sent record (larger writes are split) |
+//! | TLS pipes (`tls-psk`) | 2 x 1,024 | plaintext between minimq and the TLS pumps |
+//!
+//! The largest inbound message: an MQTT PUBLISH of at most [`MQTT_RX_BYTES`] bytes
+//! (fixed header, topic and payload), which the broker is told in CONNECT (Maximum Packet
+//! Size); its `+MQTTSUBRECV` record needs [`SUBRECV_OVERHEAD`](crate::urc::SUBRECV_OVERHEAD)
+//! more and fits [`URC_QUEUE_BYTES`] (checked at compile time). With a 1-byte topic
+//! that is a payload of about 2,040 bytes.
+//!
+//! Over TLS the broker is asked (RFC 6066 `max_fragment_length`) to send records of at
+//! most 4,096 plaintext bytes, so [`TLS_RECORD_RX_BYTES`] need not hold TLS's largest
+//! record (16,640 bytes).
 
 /// Bytes of URCs (e.g. inbound MQTT messages) that may wait for the UART. One record must
 /// hold the largest inbound message, so this bounds [`MQTT_RX_BYTES`] too.
-pub const URC_QUEUE_BYTES: usize = 8 * 1024;
+pub const URC_QUEUE_BYTES: usize = 4 * 1024;
 /// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
 /// payload), which the broker is told in CONNECT.
-pub const MQTT_RX_BYTES: usize = 4 * 1024;
+pub const MQTT_RX_BYTES: usize = 2 * 1024;
 /// minimq's outbound packet and in-flight buffer.
-pub const MQTT_TX_BYTES: usize = 4 * 1024;
+pub const MQTT_TX_BYTES: usize = 2 * 1024;
 /// Receive and send buffers of the broker's TCP socket (each).
-pub const TCP_SOCKET_BYTES: usize = 4 * 1024;
+pub const TCP_SOCKET_BYTES: usize = 2 * 1024;
 /// The largest outbound payload held for `AT+MQTTPUBRAW` (the esp-at profile's default
 /// cap; the seed profile allows 512).
 pub const PAYLOAD_BYTES: usize = 1024;
 /// Subscriptions held at once.
 pub const SUBSCRIPTIONS: usize = 10;
-/// TLS record buffer for scheme 2: one received record of any size TLS allows.
-pub const TLS_RECORD_RX_BYTES: usize = 16_640;
+/// The largest TLS record plaintext the broker is asked to send (`max_fragment_length`).
+pub const TLS_FRAGMENT_BYTES: usize = 4096;
+/// TLS record buffer for scheme 2: one received record of [`TLS_FRAGMENT_BYTES`] with its
+/// 5-byte header and TLS 1.3's at most 256 bytes of content type, padding and tag.
+pub const TLS_RECORD_RX_BYTES: usize = TLS_FRAGMENT_BYTES + 5 + 256;
 /// TLS record buffer for scheme 2: one sent record (larger writes are split).
-pub const TLS_RECORD_TX_BYTES: usize = 4096;
+pub const TLS_RECORD_TX_BYTES: usize = 2 * 1024;
 
 // The largest inbound message must fit one URC record.
 const _: () = assert!(MQTT_RX_BYTES + crate::urc::SUBRECV_OVERHEAD + 2 <= URC_QUEUE_BYTES);
+// The outbound payload must fit minimq's transmit buffer with a topic and the header.
+const _: () = assert!(PAYLOAD_BYTES + crate::topic::MAX_TOPIC + 16 <= MQTT_TX_BYTES);

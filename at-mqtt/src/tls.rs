@@ -18,8 +18,8 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::pipe::Pipe;
 use embedded_io_async::{Error as _, ErrorKind, ErrorType, Read, Write};
 use embedded_tls::{
-    Aes128GcmSha256, CryptoRngCore, TlsConfig, TlsConnection, TlsContext, TlsError, TlsReader,
-    TlsWriter, UnsecureProvider,
+    Aes128GcmSha256, CryptoProvider, CryptoRngCore, MaxFragmentLength, TlsConfig, TlsConnection,
+    TlsContext, TlsError, TlsReader, TlsWriter,
 };
 
 use crate::network::SplitStream;
@@ -36,7 +36,8 @@ pub struct TlsPsk<'a> {
 
 impl<'a> TlsPsk<'a> {
     /// `rng` must be a cryptographic generator. `record_rx` holds one received TLS record
-    /// (16,640 bytes covers any record); `record_tx` one sent record (at least 512 bytes;
+    /// ([`TLS_RECORD_RX_BYTES`](crate::budget::TLS_RECORD_RX_BYTES) for the fragment
+    /// length the broker is asked for); `record_tx` one sent record (at least 512 bytes;
     /// larger writes are split).
     pub fn new(
         rng: &'a mut dyn CryptoRngCore,
@@ -127,6 +128,28 @@ impl<R, W: Write> Write for HalvesRef<'_, R, W> {
 /// A TLS connection over a split stream.
 pub(crate) type Tls<'a, 'h, R, W> = TlsConnection<'a, HalvesRef<'h, R, W>, Aes128GcmSha256>;
 
+/// The largest record plaintext the broker is asked to send (the `max_fragment_length`
+/// extension, RFC 6066): [`TLS_FRAGMENT_BYTES`](crate::budget::TLS_FRAGMENT_BYTES).
+pub(crate) const MAX_FRAGMENT_LENGTH: MaxFragmentLength = MaxFragmentLength::Bits12;
+const _: () = assert!(crate::budget::TLS_FRAGMENT_BYTES == 4096);
+
+/// embedded-tls's crypto for scheme 2: randomness only. A PSK handshake neither verifies
+/// a certificate nor signs, so none of that code is linked (embedded-tls's
+/// `UnsecureProvider` brings in ECDSA signing and SEC1/DER key parsing).
+struct PskProvider<'r> {
+    rng: &'r mut dyn CryptoRngCore,
+}
+
+impl CryptoProvider for PskProvider<'_> {
+    type CipherSuite = Aes128GcmSha256;
+    /// Never produced: the default `signer` refuses.
+    type Signature = [u8; 0];
+
+    fn rng(&mut self) -> impl CryptoRngCore {
+        &mut *self.rng
+    }
+}
+
 /// Performs the TLS 1.3 handshake with the external PSK `key` for `identity`.
 pub(crate) async fn open<'a, 'h: 'a, R: Read, W: Write>(
     halves: &'h Halves<R, W>,
@@ -135,8 +158,10 @@ pub(crate) async fn open<'a, 'h: 'a, R: Read, W: Write>(
     key: &[u8],
 ) -> Result<Tls<'a, 'h, R, W>, TlsError> {
     let mut connection = TlsConnection::new(HalvesRef(halves), tls.record_rx, tls.record_tx);
-    let config = TlsConfig::new().with_psk(key, &[identity]);
-    let provider = UnsecureProvider::new::<Aes128GcmSha256>(&mut *tls.rng);
+    let config = TlsConfig::new()
+        .with_psk(key, &[identity])
+        .with_max_fragment_length(MAX_FRAGMENT_LENGTH);
+    let provider = PskProvider { rng: &mut *tls.rng };
     connection.open(TlsContext::new(&config, provider)).await?;
     Ok(connection)
 }

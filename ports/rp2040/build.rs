@@ -1,5 +1,6 @@
 //! Linker set-up: puts `memory.x` where the linker finds it, then links with cortex-m-rt's
-//! `link.x`, embassy-rp's `link-rp.x` (the boot2 section) and defmt's `defmt.x`.
+//! `link.x`, embassy-rp's `link-rp.x` (the boot2 section) and
+//! (feature `defmt`) defmt's `defmt.x`.
 
 use std::env;
 use std::fs;
@@ -11,8 +12,11 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
 
-    println!("cargo:rustc-link-arg-bins=--nmagic");
-    println!("cargo:rustc-link-arg-bins=-Tlink.x");
-    println!("cargo:rustc-link-arg-bins=-Tlink-rp.x");
-    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    println!("cargo:rustc-link-arg=--nmagic");
+    println!("cargo:rustc-link-arg=-Tlink.x");
+    println!("cargo:rustc-link-arg=-Tlink-rp.x");
+    // defmt's section layout, only when defmt is linked (feature `defmt`).
+    if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        println!("cargo:rustc-link-arg=-Tdefmt.x");
+    }
 }

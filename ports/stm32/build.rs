@@ -1,8 +1,14 @@
 //! Linker set-up: cortex-m-rt's `link.x` (with the `memory.x` that embassy-stm32 generates
-//! for the STM32F429ZI) and defmt's `defmt.x`.
+//! for the STM32F429ZI) and (feature `defmt`)
+//! defmt's `defmt.x`.
+
+use std::env;
 
 fn main() {
-    println!("cargo:rustc-link-arg-bins=--nmagic");
-    println!("cargo:rustc-link-arg-bins=-Tlink.x");
-    println!("cargo:rustc-link-arg-bins=-Tdefmt.x");
+    println!("cargo:rustc-link-arg=--nmagic");
+    println!("cargo:rustc-link-arg=-Tlink.x");
+    // defmt's section layout, only when defmt is linked (feature `defmt`).
+    if env::var_os("CARGO_FEATURE_DEFMT").is_some() {
+        println!("cargo:rustc-link-arg=-Tdefmt.x");
+    }
 }

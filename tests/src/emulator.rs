@@ -4,7 +4,7 @@
 //! Ethernet on a [`TapNetwork`]'s TAP device, and its defmt RTT log kept in a file that
 //! [`FirmwareLog::decoded`] turns into text with `defmt-print`.
 //!
-//! The firmware image is the release ELF `scripts/build-firmware.sh rp2040` builds (the
+//! The firmware image is the release ELF `scripts/build-firmware.sh --emulator` builds (the
 //! one place that builds it); a missing ELF, Node, harness dependencies (`npm ci`) or
 //! `defmt-print` fail the test with what to run.
 
@@ -26,9 +26,9 @@ fn root() -> PathBuf {
         .to_owned()
 }
 
-/// The release ELF of `ports/rp2040`, as `scripts/build-firmware.sh rp2040` writes it.
+/// The release ELF of `ports/rp2040`, with `defmt`, as `scripts/build-firmware.sh --emulator` writes it.
 pub fn rp2040_elf() -> PathBuf {
-    root().join("target/firmware/thumbv6m-none-eabi/thumbv6m-none-eabi/release/at-modem-rp2040")
+    root().join("target/firmware/emulator/at-modem-rp2040")
 }
 
 /// The harness's directory.
@@ -51,7 +51,7 @@ pub fn start_rp2040(ethernet: Ethernet<'_>) -> Modem {
     let elf = rp2040_elf();
     assert!(
         elf.is_file(),
-        "the RP2040 firmware {} is missing: build it with `scripts/build-firmware.sh rp2040` \
+        "the RP2040 firmware {} is missing: build it with `scripts/build-firmware.sh --emulator` \
          (scripts/test.sh does this before the tests)",
         elf.display()
     );

@@ -46,6 +46,7 @@ mod process;
 mod serial_port;
 mod testbed;
 mod text;
+pub mod tls_records;
 
 pub use binary::at_host;
 pub use broker::Broker;

@@ -7,7 +7,7 @@
 //!
 //! Needs root, `ip`, `/dev/net/tun`, dnsmasq, mosquitto and its clients, and for the
 //! emulated board Node.js, the harness's `npm ci`, `defmt-print` and the release ELF
-//! (`scripts/build-firmware.sh rp2040`); without them a test fails saying what to do.
+//! (`scripts/build-firmware.sh --emulator`); without them a test fails saying what to do.
 #![allow(clippy::panic, reason = "a test fails by panicking, with a message")]
 
 use std::time::{Duration, Instant};

@@ -5,6 +5,7 @@
 use std::net::TcpListener;
 
 use e2e_tests::at::{CONNECTED, OK, echoed, mqtt_error, subrecv};
+use e2e_tests::tls_records::{APPLICATION_DATA, RecordRelay};
 use e2e_tests::{Broker, Modem, Peer, TIMEOUT};
 
 /// The identity and key the broker knows.
@@ -126,4 +127,44 @@ fn psk_parameters_are_checked() {
     );
     let ok = format!("AT+MQTTPSK=0,\"id\",\"{}\"", "A".repeat(128));
     modem.exchange(&ok, &echoed(&ok, OK));
+}
+
+/// The modem asks for records of at most 4,096 plaintext bytes (`max_fragment_length`,
+/// RFC 6066) and mosquitto (OpenSSL) honours it: a 6,000-byte message arrives as two
+/// records, the first a full 4,096-byte fragment, none larger. Without the extension the
+/// broker sends the whole packet in one record, which the modem's 4,357-byte record
+/// buffer could not hold.
+#[test]
+fn the_broker_honours_the_requested_fragment_length() {
+    // A TLS 1.3 record's body: the plaintext, one content-type byte and a 16-byte tag
+    // (OpenSSL adds no padding).
+    const FULL_FRAGMENT_RECORD: usize = 4096 + 1 + 16;
+    let (broker, psk_port, _dir) = psk_broker();
+    let relay = RecordRelay::start(psk_port);
+    let mut peer = Peer::connect(broker.port());
+    let mut modem = Modem::ready(&[]);
+    let user = user_cfg_tls("tls-fragments");
+    modem.exchange(&user, &echoed(&user, OK));
+    let psk = format!("AT+MQTTPSK=0,\"{IDENTITY}\",\"{KEY_HEX}\"");
+    modem.exchange(&psk, &echoed(&psk, OK));
+    let line = conn(relay.port());
+    modem.exchange(&line, &echoed(&line, &[CONNECTED, OK].concat()));
+    let sub = "AT+MQTTSUB=0,\"tls/big\",0";
+    modem.exchange(sub, &echoed(sub, OK));
+
+    let payload: Vec<u8> = (b'a'..=b'z').cycle().take(6000).collect();
+    peer.publish("tls/big", &payload, 0, false);
+    modem.expect(&subrecv("tls/big", &payload), TIMEOUT);
+
+    let data: Vec<usize> = relay
+        .from_broker()
+        .iter()
+        .filter(|r| r.content_type == APPLICATION_DATA)
+        .map(|r| r.length)
+        .collect();
+    let largest = data.iter().copied().max().unwrap_or(0);
+    assert_eq!(
+        largest, FULL_FRAGMENT_RECORD,
+        "application data records from the broker: {data:?}"
+    );
 }

@@ -22,11 +22,11 @@ use embassy_executor::Spawner;
 use embassy_net::{DhcpConfig, StackResources};
 use esp_backtrace as _;
 use esp_hal::clock::CpuClock;
-use esp_hal::rng::{Rng, Trng};
+use esp_hal::rng::Rng;
 use esp_hal::timer::timg::TimerGroup;
 use esp_hal::uart::Uart;
 use esp_radio::wifi::{ControllerConfig, Interface, WifiController};
-use log::{info, warn};
+use log::info;
 use static_cell::{ConstStaticCell, StaticCell};
 
 use crate::station::Station;
@@ -71,7 +71,8 @@ async fn main(spawner: Spawner) -> ! {
     // With the radio initialised the hardware RNG is a true random source (esp-radio
     // registers the radio as its entropy source): it seeds the TCP/IP stack and supplies
     // the TLS handshakes.
-    let mut trng = Trng::try_new().ok();
+    #[cfg(feature = "tls-psk")]
+    let mut trng = esp_hal::rng::Trng::try_new().ok();
     let rng = Rng::new();
     let seed = (u64::from(rng.random()) << 32) | u64::from(rng.random());
     static RESOURCES: StaticCell<StackResources<SOCKETS>> = StaticCell::new();
@@ -100,10 +101,11 @@ async fn main(spawner: Spawner) -> ! {
         SetupCommands::new(EmbassySntp::new(net), 115_200),
     );
     let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
+    #[cfg(feature = "tls-psk")]
     if let Some(rng) = trng.as_mut() {
         modem = modem.with_tls_psk(rng);
     } else {
-        warn!("no true random source: scheme 2 (TLS-PSK) is off");
+        log::warn!("no true random source: scheme 2 (TLS-PSK) is off");
     }
     let reset = || esp_hal::system::software_reset();
     // `AT+UART_CUR`: UART1 has one clock divider for both directions.

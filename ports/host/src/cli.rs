@@ -99,6 +99,11 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "PROFILE", default_value_t = ProfileArg::Seed)]
     pub profile: ProfileArg,
 
+    /// Pace the serial line as a UART at BAUD would (10 bits per byte, both
+    /// directions); without it the line is as fast as its transport.
+    #[arg(long, value_name = "BAUD", value_parser = clap::value_parser!(u32).range(300..=16_000_000))]
+    pub baud: Option<u32>,
+
     /// Run the AT lines of FILE against a fresh modem, print the transcript, and exit.
     #[arg(
         long,

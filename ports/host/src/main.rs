@@ -66,8 +66,8 @@ async fn run(cli: &Cli) -> Result<(), String> {
         profile: cli.profile.into(),
         uplink,
         wifi: cli.wifi.clone(),
-        // Unpaced: the line runs as fast as the host side reads.
-        line_rate: line_rate::LineRate::new(0),
+        // Paced at --baud from each power-on; unpaced (0) without it.
+        line_rate: line_rate::LineRate::new(cli.baud.unwrap_or(0)),
     };
     let board = &mut board;
     log::info!(

@@ -17,19 +17,20 @@ use embedded_io_async::{ErrorKind, Read, Write};
 use crate::clock::HostClock;
 use crate::line_rate::LineRate;
 use crate::network::{HostInterface, HostNetwork};
+use crate::serial::paced::Paced;
 use crate::tap::{self, Tap};
 use crate::wifi::{AccessPointSettings, SimulatedWifi};
 
 /// The board name shown by `AT+GMR`.
 pub const BOARD: &str = "host";
 
-/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): twice a
-/// board's, as one record must hold the largest inbound message.
-const URC_QUEUE_BYTES: usize = 2 * budget::URC_QUEUE_BYTES;
-/// The largest inbound MQTT packet (topic, properties and payload): twice a board's.
-const MQTT_RX_BYTES: usize = 2 * budget::MQTT_RX_BYTES;
-/// minimq's outbound packet and in-flight buffer: twice a board's.
-const MQTT_TX_BYTES: usize = 2 * budget::MQTT_TX_BYTES;
+/// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): four
+/// times a board's, as one record must hold the largest inbound message.
+const URC_QUEUE_BYTES: usize = 4 * budget::URC_QUEUE_BYTES;
+/// The largest inbound MQTT packet (topic, properties and payload): four times a board's.
+const MQTT_RX_BYTES: usize = 4 * budget::MQTT_RX_BYTES;
+/// minimq's outbound packet and in-flight buffer: four times a board's.
+const MQTT_TX_BYTES: usize = 4 * budget::MQTT_TX_BYTES;
 /// Receive and send buffers of the broker's TCP socket on the TAP stack.
 const TAP_SOCKET_BYTES: usize = 8 * 1024;
 
@@ -41,7 +42,8 @@ pub struct Board {
     pub uplink: Uplink,
     /// The access point its simulated Wi-Fi radio can join.
     pub wifi: Option<AccessPointSettings>,
-    /// The serial line's rate, as `AT+UART_CUR` sets it.
+    /// The serial line's rate: `--baud` at power-on (0: unpaced), then as `AT+UART_CUR`
+    /// sets it.
     pub line_rate: LineRate,
 }
 
@@ -62,8 +64,10 @@ pub async fn serve<R: Read, W: Write>(
     tx: &mut W,
     board: &mut Board,
 ) -> Result<(), ErrorKind> {
+    let rate = board.line_rate.clone();
+    let (mut rx, mut tx) = (Paced::new(rx, rate.clone()), Paced::new(tx, rate));
     loop {
-        match power_on(rx, tx, board).await? {
+        match power_on(&mut rx, &mut tx, board).await? {
             Stop::Restart => {}
             _ => return Ok(()),
         }

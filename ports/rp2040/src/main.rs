@@ -7,7 +7,8 @@
 //! INT GP21, with the RJ45 jack on the board; the W5500 runs in MACRAW mode under the
 //! embassy-net TCP/IP stack, which gets its address from DHCP. The MAC address is derived
 //! from the QSPI flash's unique ID; the ring oscillator's random bit seeds the TCP/IP stack
-//! and the TLS handshakes. Logs go out over RTT (defmt) through the SWD header.
+//! and the TLS handshakes. With the `defmt` feature, logs go out over RTT through the SWD
+//! header; without it a panic resets the chip.
 
 #![no_std]
 #![no_main]
@@ -20,7 +21,6 @@ use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
-use defmt::{Debug2Format, error, info};
 use embassy_executor::Spawner;
 use embassy_net::{DhcpConfig, Stack, StackResources};
 use embassy_net_wiznet::chip::W5500;
@@ -33,7 +33,10 @@ use embassy_rp::uart::{BufferedInterruptHandler, BufferedUart};
 use embassy_rp::{bind_interrupts, dma, spi, uart};
 use embassy_time::Delay;
 use embedded_hal_bus::spi::ExclusiveDevice;
+#[cfg(not(feature = "defmt"))]
+use panic_reset as _;
 use static_cell::{ConstStaticCell, StaticCell};
+#[cfg(feature = "defmt")]
 use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
@@ -64,7 +67,8 @@ bind_interrupts!(struct Irqs {
 )]
 async fn main(spawner: Spawner) -> ! {
     let p = embassy_rp::init(embassy_rp::config::Config::default());
-    info!("{} starting", BOARD);
+    #[cfg(feature = "defmt")]
+    defmt::info!("{} starting", BOARD);
 
     // The AT UART: UART0 on GP0 (TX) / GP1 (RX), 115200 8N1.
     static UART_TX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
@@ -90,17 +94,18 @@ async fn main(spawner: Spawner) -> ! {
     let Ok(spi) = ExclusiveDevice::new(spi, Output::new(p.PIN_17, Level::High), Delay);
     let w5500_int = Input::new(p.PIN_21, Pull::Up);
     let w5500_reset = Output::new(p.PIN_20, Level::High);
-    static W5500_STATE: StaticCell<embassy_net_wiznet::State<4, 4>> = StaticCell::new();
+    static W5500_STATE: StaticCell<embassy_net_wiznet::State<2, 2>> = StaticCell::new();
     let state = W5500_STATE.init(embassy_net_wiznet::State::new());
     let mac = mac_from_unique_id(&flash_id);
     let w5500 = embassy_net_wiznet::new(mac, state, spi, w5500_int, w5500_reset).await;
     // Without the W5500 the modem still answers AT; its network commands answer ERROR.
     let net = match w5500 {
         Ok((device, eth_runner)) => Some(start_network(spawner, device, eth_runner)),
-        Err(e) => {
-            error!(
+        Err(_e) => {
+            #[cfg(feature = "defmt")]
+            defmt::error!(
                 "W5500 did not answer on SPI0 ({}): no network",
-                Debug2Format(&e)
+                defmt::Debug2Format(&_e)
             );
             None
         }
@@ -130,9 +135,13 @@ async fn main(spawner: Spawner) -> ! {
             None => pending().await,
         }
     };
+    #[cfg(feature = "tls-psk")]
     let mut rng = RoscRng;
-    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(&mut rng);
+    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
+    #[cfg(feature = "tls-psk")]
+    {
+        modem = modem.with_tls_psk(&mut rng);
+    }
     let reset = || SCB::sys_reset();
     let set_baud_rate = |_: &mut _, _: &mut _, baud| set_uart0_baud_rate(baud);
     match modem.run(&mut rx, &mut tx, reset, set_baud_rate, log).await {}
@@ -174,7 +183,8 @@ fn set_uart0_baud_rate(baud: u32) {
     uart.uartfbrd()
         .write(|w| w.set_baud_divfrac(u8::try_from(fraction).unwrap_or(0)));
     uart.uartlcr_h().modify(|_| {});
-    info!("UART0 at {} baud", baud);
+    #[cfg(feature = "defmt")]
+    defmt::info!("UART0 at {} baud", baud);
 }
 
 /// Moves Ethernet frames between the W5500 and the network stack.

@@ -7,7 +7,7 @@
 //! PG11, TXD0 PG13, TXD1 PB13) on the RJ45 jack; the address comes from DHCP. The system
 //! clock is 168 MHz from the ST-LINK's 8 MHz MCO (HSE bypass), with the 48 MHz PLL Q
 //! output feeding the hardware RNG that seeds the TCP/IP stack and the TLS handshakes.
-//! Logs go out over RTT (defmt).
+//! With the `defmt` feature, logs go out over RTT; without it a panic resets the chip.
 
 #![no_std]
 #![no_main]
@@ -17,7 +17,6 @@ use at_mqtt::setup::{EmbassySntp, SetupCommands};
 use at_mqtt::station::{EmbassyInterface, IpCommands, log_network, mac_from_unique_id};
 use at_mqtt::{EmbassyNetwork, Modem, ModemResources};
 use cortex_m::peripheral::SCB;
-use defmt::info;
 use embassy_executor::Spawner;
 use embassy_net::{DhcpConfig, StackResources};
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
@@ -26,7 +25,10 @@ use embassy_stm32::rng::Rng;
 use embassy_stm32::time::Hertz;
 use embassy_stm32::usart::BufferedUart;
 use embassy_stm32::{Config, bind_interrupts, eth, peripherals, rng, usart};
+#[cfg(not(feature = "defmt"))]
+use panic_reset as _;
 use static_cell::{ConstStaticCell, StaticCell};
+#[cfg(feature = "defmt")]
 use {defmt_rtt as _, panic_probe as _};
 
 /// The board name `AT+GMR` reports.
@@ -47,7 +49,8 @@ bind_interrupts!(struct Irqs {
 #[embassy_executor::main]
 async fn main(spawner: Spawner) -> ! {
     let p = embassy_stm32::init(clocks());
-    info!("{} starting", BOARD);
+    #[cfg(feature = "defmt")]
+    defmt::info!("{} starting", BOARD);
 
     // The AT UART: USART3 on the ST-LINK virtual COM port, 115200 8N1.
     static UART_TX: ConstStaticCell<[u8; 512]> = ConstStaticCell::new([0; 512]);
@@ -64,7 +67,7 @@ async fn main(spawner: Spawner) -> ! {
     let mut rng = Rng::new(p.RNG, Irqs);
     let mut seed = [0; 8];
     rng.fill_bytes(&mut seed);
-    static PACKETS: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
+    static PACKETS: StaticCell<PacketQueue<2, 2>> = StaticCell::new();
     let mac = mac_from_unique_id(&embassy_stm32::uid::uid());
     // RMII: REF_CLK, CRS_DV, RXD0, RXD1, TXD0, TXD1, TX_EN; then MDIO and MDC.
     #[rustfmt::skip]
@@ -92,14 +95,21 @@ async fn main(spawner: Spawner) -> ! {
         IpCommands::new(EmbassyInterface::new(net)),
         SetupCommands::new(EmbassySntp::new(net), uart_config.baudrate),
     );
-    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra)
-        .with_tls_psk(&mut rng);
+    let mut modem = Modem::new(MODEM.take(), at_core::Config::new(BOARD), network, extra);
+    #[cfg(feature = "tls-psk")]
+    {
+        modem = modem.with_tls_psk(&mut rng);
+    }
     let reset = || SCB::sys_reset();
     // `AT+UART_CUR`: USART3 has one baud-rate register for both directions.
     let set_baud_rate = |_: &mut _, tx: &mut usart::BufferedUartTx<'_>, baud| {
-        if tx.set_baudrate(baud).is_err() {
+        let refused = tx.set_baudrate(baud).is_err();
+        #[cfg(feature = "defmt")]
+        if refused {
             defmt::warn!("USART3 cannot run at {} baud", baud);
         }
+        #[cfg(not(feature = "defmt"))]
+        let _ = refused;
     };
     match modem
         .run(&mut rx, &mut tx, reset, set_baud_rate, log_network(net))
