@@ -29,3 +29,40 @@ fn the_line_carries_no_more_than_the_baud_rate_allows() {
         "{from_modem} bytes from the modem took {elapsed:?}, less than their {wire:?} at 9600 baud"
     );
 }
+
+/// `AT+UART_CUR` changes the pace after its `OK`: a line started at 921600 baud and
+/// switched to 2400 carries at most 240 bytes a second from then on, so 20 exchanges of
+/// `AT` take at least their bytes' time at 2400 baud (at 921600 they would take about a
+/// hundredth of it); `AT+RST` brings the power-on rate back (`AT+UART_CUR?` says so).
+#[test]
+fn uart_cur_changes_the_pace_after_its_ok_and_a_restart_restores_it() {
+    const BYTES_PER_SECOND: f64 = 240.0;
+    const LINES: usize = 20;
+    let mut modem = Modem::ready(&["--baud", "921600"]);
+    let query = "AT+UART_CUR?";
+    let fast = b"+UART_CUR:921600,8,1,0,0\r\n\r\nOK\r\n";
+    modem.exchange(query, &echoed(query, fast));
+    let set = "AT+UART_CUR=2400,8,1,0,0";
+    modem.exchange(set, &echoed(set, OK));
+    let slow = b"+UART_CUR:2400,8,1,0,0\r\n\r\nOK\r\n";
+    modem.exchange(query, &echoed(query, slow));
+
+    let start = Instant::now();
+    let mut from_modem = 0;
+    for _ in 0..LINES {
+        let answer = echoed("AT", OK);
+        modem.exchange("AT", &answer);
+        from_modem += answer.len();
+    }
+    let elapsed = start.elapsed();
+    let wire = Duration::from_secs_f64(from_modem as f64 / BYTES_PER_SECOND);
+    assert!(
+        elapsed >= wire,
+        "{from_modem} bytes after AT+UART_CUR=2400 took {elapsed:?}, less than their {wire:?} \
+         at 2400 baud"
+    );
+
+    modem.exchange("AT+RST", &echoed("AT+RST", OK));
+    modem.expect(b"\r\nready\r\n", TIMEOUT);
+    modem.exchange(query, &echoed(query, fast));
+}
