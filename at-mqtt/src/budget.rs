@@ -9,7 +9,7 @@
 //! | buffer | bytes | holds |
 //! |---|---:|---|
 //! | URC queue ([`URC_QUEUE_BYTES`]) | 4,096 | URCs waiting for the UART; one record is the largest `+MQTTSUBRECV` |
-//! | minimq receive ([`MQTT_RX_BYTES`]) | 2,048 | the largest inbound MQTT packet |
+//! | minimq receive ([`MQTT_RX_BYTES`]) | 3,328 | the largest inbound MQTT packet |
 //! | minimq transmit ([`MQTT_TX_BYTES`]) | 2,048 | the outbound packet and the QoS 1/2 messages in flight |
 //! | TCP socket ([`TCP_SOCKET_BYTES`]) | 2 x 2,048 | the broker socket's receive and send windows |
 //! | outbound payload ([`PAYLOAD_BYTES`]) | 1,024 | an `AT+MQTTPUBRAW` payload between the host and the runner |
@@ -21,8 +21,8 @@
 //! The largest inbound message: an MQTT PUBLISH of at most [`MQTT_RX_BYTES`] bytes
 //! (fixed header, topic and payload), which the broker is told in CONNECT (Maximum Packet
 //! Size); its `+MQTTSUBRECV` record needs [`SUBRECV_OVERHEAD`](crate::urc::SUBRECV_OVERHEAD)
-//! more and fits [`URC_QUEUE_BYTES`] (checked at compile time). With a 1-byte topic
-//! that is a payload of about 2,040 bytes.
+//! more and fits [`URC_QUEUE_BYTES`] (checked at compile time). That is a 3,000-byte
+//! payload with a topic of up to about 300 bytes (3,320 bytes with a 1-byte topic).
 //!
 //! Over TLS the broker is asked (RFC 6066 `max_fragment_length`) to send records of at
 //! most 4,096 plaintext bytes, so [`TLS_RECORD_RX_BYTES`] need not hold TLS's largest
@@ -32,8 +32,9 @@
 /// hold the largest inbound message, so this bounds [`MQTT_RX_BYTES`] too.
 pub const URC_QUEUE_BYTES: usize = 4 * 1024;
 /// minimq's receive buffer: the largest inbound MQTT packet (topic, properties and
-/// payload), which the broker is told in CONNECT.
-pub const MQTT_RX_BYTES: usize = 2 * 1024;
+/// payload), which the broker is told in CONNECT: a 3,000-byte message with room for
+/// its topic.
+pub const MQTT_RX_BYTES: usize = 3 * 1024 + 256;
 /// minimq's outbound packet and in-flight buffer.
 pub const MQTT_TX_BYTES: usize = 2 * 1024;
 /// Receive and send buffers of the broker's TCP socket (each).

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -59,19 +59,7 @@ impl DhcpServer {
             .arg(format!("--pid-file={}", dir.path().join("pid").display()));
         let name = format!("dnsmasq in namespace {}", network.namespace());
         let mut process = Process::spawn(&name, command);
-        let deadline = Instant::now() + START_TIMEOUT;
-        while !process.log().contains("DHCP, IP range") {
-            if let Some(status) = process.exited() {
-                std::thread::sleep(Duration::from_millis(50));
-                panic!("{name} exited with {status}:\n{}", process.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start within {START_TIMEOUT:?}:\n{}",
-                process.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        process.wait_for_log("DHCP, IP range", START_TIMEOUT);
         let octets = first.octets();
         Self {
             process,

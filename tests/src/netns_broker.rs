@@ -93,20 +93,8 @@ impl NamespaceBroker {
             .arg(self.dir.path().join("mosquitto.conf"));
         let name = format!("mosquitto in namespace {}", self.namespace);
         let mut process = Process::spawn(&name, command);
-        let deadline = Instant::now() + START_TIMEOUT;
         // mosquitto reports that it runs after opening its listeners.
-        while !process.log().contains(" running\n") {
-            if let Some(status) = process.exited() {
-                std::thread::sleep(Duration::from_millis(50));
-                panic!("{name} exited with {status}:\n{}", process.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start within {START_TIMEOUT:?}:\n{}",
-                process.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        process.wait_for_log(" running\n", START_TIMEOUT);
         self.process = Some(process);
     }
 

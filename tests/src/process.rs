@@ -62,6 +62,26 @@ impl Process {
         self.log.lock().map(|log| log.clone()).unwrap_or_default()
     }
 
+    /// Waits until the process's standard error contains `marker` (what a daemon prints
+    /// once it serves); panics with its log if it exits first or `timeout` passes.
+    pub fn wait_for_log(&mut self, marker: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.log().contains(marker) {
+            if let Some(status) = self.exited() {
+                // Let the reader thread take the last of its output.
+                std::thread::sleep(Duration::from_millis(50));
+                panic!("{} exited with {status}:\n{}", self.name, self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not print {marker:?} within {timeout:?}:\n{}",
+                self.name,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for a line of standard error that starts with `prefix` and returns the rest
     /// of it. Fails if the process exits first or nothing comes within `timeout`.
     pub fn wait_for_line(&mut self, prefix: &str, timeout: Duration) -> String {

@@ -6,28 +6,35 @@ use std::time::{Duration, Instant};
 use e2e_tests::at::{OK, echoed};
 use e2e_tests::{Modem, TIMEOUT};
 
-/// At 9600 baud a direction carries at most 960 bytes per second: 50 exchanges of `AT`
-/// (14 bytes each way in all, 10 of them the modem's) cannot take less than their
-/// bytes' time on the wire, and every answer is still exact.
-#[test]
-fn the_line_carries_no_more_than_the_baud_rate_allows() {
-    const BYTES_PER_SECOND: f64 = 960.0;
-    const LINES: usize = 50;
-    let mut modem = Modem::start(&["--baud", "9600"]);
+/// Exchanges `AT` `lines` times and checks that the modem's bytes took at least their
+/// time on a wire carrying `bytes_per_second`; `what` names the case in the failure.
+fn exchanges_take_their_wire_time(
+    modem: &mut Modem,
+    lines: usize,
+    bytes_per_second: f64,
+    what: &str,
+) {
     let start = Instant::now();
-    modem.expect(b"\r\nready\r\n", TIMEOUT);
-    let mut from_modem = b"\r\nready\r\n".len();
-    for _ in 0..LINES {
+    let mut from_modem = 0;
+    for _ in 0..lines {
         let answer = echoed("AT", OK);
         modem.exchange("AT", &answer);
         from_modem += answer.len();
     }
     let elapsed = start.elapsed();
-    let wire = Duration::from_secs_f64(from_modem as f64 / BYTES_PER_SECOND);
+    let wire = Duration::from_secs_f64(from_modem as f64 / bytes_per_second);
     assert!(
         elapsed >= wire,
-        "{from_modem} bytes from the modem took {elapsed:?}, less than their {wire:?} at 9600 baud"
+        "{from_modem} bytes from the modem {what} took {elapsed:?}, less than their {wire:?}"
     );
+}
+
+/// At 9600 baud a direction carries at most 960 bytes per second: 50 exchanges of `AT`
+/// cannot take less than their bytes' time on the wire, and every answer is still exact.
+#[test]
+fn the_line_carries_no_more_than_the_baud_rate_allows() {
+    let mut modem = Modem::ready(&["--baud", "9600"]);
+    exchanges_take_their_wire_time(&mut modem, 50, 960.0, "at 9600 baud");
 }
 
 /// `AT+UART_CUR` changes the pace after its `OK`: a line started at 921600 baud and
@@ -36,8 +43,6 @@ fn the_line_carries_no_more_than_the_baud_rate_allows() {
 /// hundredth of it); `AT+RST` brings the power-on rate back (`AT+UART_CUR?` says so).
 #[test]
 fn uart_cur_changes_the_pace_after_its_ok_and_a_restart_restores_it() {
-    const BYTES_PER_SECOND: f64 = 240.0;
-    const LINES: usize = 20;
     let mut modem = Modem::ready(&["--baud", "921600"]);
     let query = "AT+UART_CUR?";
     let fast = b"+UART_CUR:921600,8,1,0,0\r\n\r\nOK\r\n";
@@ -47,20 +52,7 @@ fn uart_cur_changes_the_pace_after_its_ok_and_a_restart_restores_it() {
     let slow = b"+UART_CUR:2400,8,1,0,0\r\n\r\nOK\r\n";
     modem.exchange(query, &echoed(query, slow));
 
-    let start = Instant::now();
-    let mut from_modem = 0;
-    for _ in 0..LINES {
-        let answer = echoed("AT", OK);
-        modem.exchange("AT", &answer);
-        from_modem += answer.len();
-    }
-    let elapsed = start.elapsed();
-    let wire = Duration::from_secs_f64(from_modem as f64 / BYTES_PER_SECOND);
-    assert!(
-        elapsed >= wire,
-        "{from_modem} bytes after AT+UART_CUR=2400 took {elapsed:?}, less than their {wire:?} \
-         at 2400 baud"
-    );
+    exchanges_take_their_wire_time(&mut modem, 20, 240.0, "after AT+UART_CUR=2400");
 
     modem.exchange("AT+RST", &echoed("AT+RST", OK));
     modem.expect(b"\r\nready\r\n", TIMEOUT);
