@@ -54,7 +54,7 @@ fn scenario_with<F: Future<Output = ()>>(
     script: impl FnOnce(HostLine, Broker) -> F,
 ) {
     let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 512, 4>::new());
+    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
     let (mut rx, mut tx) = host.uart();
     let network = MockNetwork(broker.clone());
     let mut rng = rand_core::OsRng;
@@ -455,5 +455,46 @@ fn the_request_slot_holds_a_pubraw_payload_straight_from_the_uart() {
             }
         });
         assert!(published, "{:?}", broker.sent());
+    });
+}
+
+/// Sends a long credential command and its raw data (echo off).
+async fn send_long(host: &HostLine, command: &str, value: &[u8]) {
+    host.exchange(
+        &format!("AT+{command}=0,{}", value.len()),
+        at_core::wire::PROMPT,
+    )
+    .await;
+    host.send_bytes(value);
+    host.expect(OK).await;
+}
+
+/// With the boards' 2 KiB transmit buffer, long credentials that make CONNECT larger than
+/// it end `AT+MQTTCONN` in one `ERROR`, and the modem stays usable; shorter ones (a
+/// 300-byte client ID, a 1,024-byte password) connect.
+#[test]
+fn a_connect_larger_than_the_transmit_buffer_ends_in_error() {
+    seed(async |host, broker| {
+        host.exchange("ATE0", OK).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+            .await;
+        send_long(&host, "MQTTLONGCLIENTID", &[b'c'; 300]).await;
+        send_long(&host, "MQTTLONGUSERNAME", &[b'u'; 1024]).await;
+        send_long(&host, "MQTTLONGPASSWORD", &[b'p'; 1024]).await;
+        host.exchange("AT+SYSLOG=1", OK).await;
+        let conn = r#"AT+MQTTCONN=0,"broker",1883,0"#;
+        let reply = host.exchange(conn, ERROR).await;
+        one_result(&reply, ERROR);
+        assert!(
+            reply == b"ERR CODE:0x010a600b\r\n\r\nERROR\r\n",
+            "{}",
+            at_core::mock::show(&reply)
+        );
+        usable(&host).await;
+
+        send_long(&host, "MQTTLONGUSERNAME", &[b'u'; 16]).await;
+        let reply = host.exchange(conn, OK).await;
+        assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+        assert_eq!(broker.connects(), 2, "a connection for each attempt");
     });
 }

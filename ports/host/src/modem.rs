@@ -27,8 +27,9 @@ pub const BOARD: &str = "host";
 /// Bytes of URC queue (room for unsolicited lines waiting for a line boundary): four
 /// times a board's, as one record must hold the largest inbound message.
 const URC_QUEUE_BYTES: usize = 4 * budget::URC_QUEUE_BYTES;
-/// The largest inbound MQTT packet (topic, properties and payload): four times a board's.
-const MQTT_RX_BYTES: usize = 4 * budget::MQTT_RX_BYTES;
+/// The largest inbound MQTT packet (topic, properties and payload): 8 KiB, larger than a
+/// board's and within one URC record.
+const MQTT_RX_BYTES: usize = 8 * 1024;
 /// minimq's outbound packet and in-flight buffer: four times a board's.
 const MQTT_TX_BYTES: usize = 4 * budget::MQTT_TX_BYTES;
 /// Receive and send buffers of the broker's TCP socket on the TAP stack.
