@@ -112,7 +112,7 @@ async fn main(spawner: Spawner) -> ! {
     let set_baud_rate = |_: &mut _, tx: &mut esp_hal::uart::UartTx<'_, _>, baud| {
         let config = esp_hal::uart::Config::default().with_baudrate(baud);
         if tx.apply_config(&config).is_err() {
-            warn!("UART1 cannot run at {} baud", baud);
+            log::warn!("UART1 cannot run at {} baud", baud);
         }
     };
     match modem
