@@ -16,8 +16,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::modem::connect;
 use crate::text::escape;
-use crate::{HOST_RECEIVE_BUFFER, Process, at, at_host};
+use crate::{Process, at, at_host};
 
 /// A xorshift64* generator: small, fast and the same on every machine, so a seed names a
 /// run exactly.
@@ -220,7 +221,7 @@ impl Shared {
 
 type SharedState = Arc<(Mutex<Shared>, Condvar)>;
 
-/// A host on `at-host`'s TCP serial line (its receive buffer [`HOST_RECEIVE_BUFFER`], as
+/// A host on `at-host`'s TCP serial line (its receive buffer [`HOST_RECEIVE_BUFFER`](crate::HOST_RECEIVE_BUFFER), as
 /// [`Modem`](crate::Modem)'s), with echo off and a thread splitting the output into
 /// [`Answer`]s as it arrives. The simulator is killed when this is dropped.
 pub struct HostLine {
@@ -455,31 +456,4 @@ fn expect_exact(stream: &mut TcpStream, expected: &[u8], log: &dyn Fn() -> Strin
         escape(&got),
         log()
     );
-}
-
-/// The host's end of the serial line, its receive buffer set before it connects (as
-/// [`Modem`](crate::Modem) does).
-fn connect(addr: SocketAddr) -> TcpStream {
-    use nix::sys::socket::{
-        AddressFamily, SockFlag, SockType, SockaddrStorage, setsockopt, socket, sockopt,
-    };
-    let family = if addr.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
-    let socket = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
-        .unwrap_or_else(|e| panic!("cannot open a socket for the host: {e}"));
-    setsockopt(&socket, sockopt::RcvBuf, &HOST_RECEIVE_BUFFER)
-        .unwrap_or_else(|e| panic!("cannot set SO_RCVBUF on the host's socket: {e}"));
-    nix::sys::socket::connect(
-        std::os::fd::AsRawFd::as_raw_fd(&socket),
-        &SockaddrStorage::from(addr),
-    )
-    .unwrap_or_else(|e| panic!("cannot connect to at-host on {addr}: {e}"));
-    let stream = TcpStream::from(socket);
-    stream
-        .set_nodelay(true)
-        .unwrap_or_else(|e| panic!("cannot set TCP_NODELAY: {e}"));
-    stream
 }

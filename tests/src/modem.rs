@@ -464,7 +464,7 @@ impl TokenBucket {
 /// Connects the host's end of the serial line, with a receive buffer of
 /// [`HOST_RECEIVE_BUFFER`] set before the connection is made (so that the window the
 /// host offers follows it from the start).
-fn connect(addr: SocketAddr) -> TcpStream {
+pub(crate) fn connect(addr: SocketAddr) -> TcpStream {
     use nix::sys::socket::{
         AddressFamily, SockFlag, SockType, SockaddrStorage, setsockopt, socket, sockopt,
     };
