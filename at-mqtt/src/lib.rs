@@ -61,6 +61,7 @@ pub mod budget;
 mod client;
 mod commands;
 mod config;
+pub mod credentials;
 pub mod error;
 mod link;
 mod mailbox;

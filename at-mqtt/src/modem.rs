@@ -14,6 +14,7 @@ use embedded_io_async::{ErrorKind, Read, Write};
 use crate::budget::{MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, URC_QUEUE_BYTES};
 #[cfg(feature = "tls-psk")]
 use crate::budget::{TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
+use crate::credentials::{CredentialStore, NoCredentials};
 use crate::{MqttCommands, MqttState, Network, Options, Runner};
 
 /// Every buffer of the modem: the URC queue, the MQTT state, minimq's packet buffers and
@@ -72,10 +73,11 @@ pub struct Modem<
     const URC: usize,
     const PAYLOAD: usize,
     const SUBS: usize,
+    C: CredentialStore = NoCredentials,
 > {
     engine: Engine<'a, URC>,
     commands: (MqttCommands<'a, PAYLOAD, SUBS>, X),
-    runner: Runner<'a, N, URC, PAYLOAD, SUBS>,
+    runner: Runner<'a, N, URC, PAYLOAD, SUBS, C>,
     /// The TLS record buffers, until [`with_tls_psk`](Self::with_tls_psk) uses them.
     #[cfg(feature = "tls-psk")]
     tls_records: Option<(&'a mut [u8], &'a mut [u8])>,
@@ -133,6 +135,31 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             runner,
             #[cfg(feature = "tls-psk")]
             tls_records: Some((tls_rx, tls_tx)),
+        }
+    }
+}
+
+impl<
+    'a,
+    N: Network,
+    X: CommandSet,
+    const URC: usize,
+    const PAYLOAD: usize,
+    const SUBS: usize,
+    C: CredentialStore,
+> Modem<'a, N, X, URC, PAYLOAD, SUBS, C>
+{
+    /// Uses `credentials` for the TLS certificate schemes and the host's uploads.
+    pub fn with_credentials<D: CredentialStore>(
+        self,
+        credentials: D,
+    ) -> Modem<'a, N, X, URC, PAYLOAD, SUBS, D> {
+        Modem {
+            engine: self.engine,
+            commands: self.commands,
+            runner: self.runner.with_credentials(credentials),
+            #[cfg(feature = "tls-psk")]
+            tls_records: self.tls_records,
         }
     }
 

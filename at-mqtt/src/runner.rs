@@ -25,6 +25,7 @@ use minimq::{
 };
 
 use crate::config::MqttConfig;
+use crate::credentials::{CredentialStore, NoCredentials};
 use crate::error::{
     ALREADY_CONNECTED, CLIENT_ID_IS_OVERLENGTH, CLIENT_PUBLISH_FAILED, CLIENT_START_FAILED,
     CLIENT_SUBSCRIBE_FAILED, CLIENT_UNSUBSCRIBE_FAILED, IN_DISCONNECTED_STATE, NO_CONFIGURED,
@@ -47,10 +48,19 @@ const DISCONNECT_BOUND: Duration = Duration::from_millis(1500);
 const KEEP_SESSION_EXPIRY: u32 = u32::MAX;
 
 /// Drives the MQTT link; run it beside the engine (see the crate docs).
-pub struct Runner<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
+pub struct Runner<
+    'a,
+    N: Network,
+    const URC: usize,
+    const PAYLOAD: usize,
+    const SUBS: usize,
+    C: CredentialStore = NoCredentials,
+> {
     state: &'a MqttState<PAYLOAD, SUBS>,
     urcs: &'a UrcQueue<URC>,
     network: N,
+    /// The certificates and keys of the TLS certificate schemes.
+    credentials: C,
     rx: &'a mut [u8],
     tx: &'a mut [u8],
     #[cfg(feature = "tls-psk")]
@@ -92,7 +102,7 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
 {
     /// A runner for `state`, writing URCs to `urcs`, connecting through `network`, with
     /// minimq's packet buffers `rx` (the largest inbound message) and `tx` (outbound
-    /// packets and in-flight state).
+    /// packets and in-flight state), and no credential store.
     ///
     /// `rx` is used only up to what one URC record can carry, so every message the broker
     /// may send (it is told the limit in CONNECT) fits in the URC queue.
@@ -109,11 +119,48 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             state,
             urcs,
             network,
+            credentials: NoCredentials,
             rx,
             tx,
             #[cfg(feature = "tls-psk")]
             tls: None,
         }
+    }
+}
+
+impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: CredentialStore>
+    Runner<'a, N, URC, PAYLOAD, SUBS, C>
+{
+    /// Uses `credentials` for the certificate schemes, and for the host's uploads.
+    pub fn with_credentials<D: CredentialStore>(
+        self,
+        credentials: D,
+    ) -> Runner<'a, N, URC, PAYLOAD, SUBS, D> {
+        let Runner {
+            state,
+            urcs,
+            network,
+            credentials: _,
+            rx,
+            tx,
+            #[cfg(feature = "tls-psk")]
+            tls,
+        } = self;
+        Runner {
+            state,
+            urcs,
+            network,
+            credentials,
+            rx,
+            tx,
+            #[cfg(feature = "tls-psk")]
+            tls,
+        }
+    }
+
+    /// The credential store.
+    pub fn credentials(&mut self) -> &mut C {
+        &mut self.credentials
     }
 
     /// Enables scheme 2 (MQTT over TLS 1.3 with the key of `AT+MQTTPSK`).
@@ -195,6 +242,7 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
             tx,
             #[cfg(feature = "tls-psk")]
             tls,
+            ..
         } = self;
         let (state, urcs): (&'a MqttState<PAYLOAD, SUBS>, &'a UrcQueue<URC>) = (*state, *urcs);
         let Ok(config) = state.config.try_borrow() else {
