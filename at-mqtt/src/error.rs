@@ -55,9 +55,20 @@ pub const CERT_KEY_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x601E);
 pub const CA_ID_READ_FAILED: ErrorCode = mqtt(0x601F);
 /// `AT_MQTT_CA_ID_VALUE_IS_WRONG`.
 pub const CA_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x6020);
-/// `AT_MQTT_KEY_READ_FAILED` (`AT+MQTTPSK` key not hex).
+/// `AT_MQTT_CA_LENGTH_ERROR`: an uploaded CA certificate is empty or too long.
+pub const CA_LENGTH_ERROR: ErrorCode = mqtt(0x6021);
+/// `AT_MQTT_CA_READ_FAILED`: an uploaded CA is not a P-256 X.509 certificate.
+pub const CA_READ_FAILED: ErrorCode = mqtt(0x6022);
+/// `AT_MQTT_CERT_LENGTH_ERROR`: an uploaded client certificate is empty or too long.
+pub const CERT_LENGTH_ERROR: ErrorCode = mqtt(0x6023);
+/// `AT_MQTT_CERT_READ_FAILED`: an uploaded client certificate is not a P-256 X.509
+/// certificate.
+pub const CERT_READ_FAILED: ErrorCode = mqtt(0x6024);
+/// `AT_MQTT_KEY_READ_FAILED` (`AT+MQTTPSK` key not hex; an uploaded client key that is
+/// not a P-256 private key).
 pub const KEY_READ_FAILED: ErrorCode = mqtt(0x6026);
-/// `AT_MQTT_KEY_LENGTH_ERROR` (`AT+MQTTPSK` key or identity length).
+/// `AT_MQTT_KEY_LENGTH_ERROR` (`AT+MQTTPSK` key or identity length; an uploaded client
+/// key that is empty or too long).
 pub const KEY_LENGTH_ERROR: ErrorCode = mqtt(0x6025);
 /// `AT_MQTT_PATH_READ_FAILED`.
 pub const PATH_READ_FAILED: ErrorCode = mqtt(0x6027);
@@ -154,8 +165,16 @@ pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
         CERT_KEY_ID_VALUE_IS_WRONG => "cert_key_ID must be 0",
         CA_ID_READ_FAILED => "CA_ID is not a number",
         CA_ID_VALUE_IS_WRONG => "CA_ID must be 0",
-        KEY_READ_FAILED => "PSK identity or key not a quoted string, or key not hex",
-        KEY_LENGTH_ERROR => "PSK identity or key length is wrong",
+        CA_LENGTH_ERROR => "CA certificate is empty or too long",
+        CA_READ_FAILED => "CA is not one PEM or DER X.509 certificate with a P-256 key",
+        CERT_LENGTH_ERROR => "client certificate is empty or too long",
+        CERT_READ_FAILED => {
+            "client certificate is not one PEM or DER X.509 certificate with a P-256 key"
+        }
+        KEY_READ_FAILED => {
+            "PSK not a quoted hex string, or client key not a P-256 private key (SEC1 or PKCS#8, PEM or DER, unencrypted)"
+        }
+        KEY_LENGTH_ERROR => "PSK identity or key length is wrong, or client key empty or too long",
         PATH_READ_FAILED => "path is not a quoted string",
         PATH_IS_OVERLENGTH => "path longer than 32 bytes",
         KEEPALIVE_READ_FAILED => "keepalive is not a number",
@@ -246,6 +265,10 @@ mod tests {
         ("CERT_KEY_ID_VALUE_IS_WRONG", CERT_KEY_ID_VALUE_IS_WRONG),
         ("CA_ID_READ_FAILED", CA_ID_READ_FAILED),
         ("CA_ID_VALUE_IS_WRONG", CA_ID_VALUE_IS_WRONG),
+        ("CA_LENGTH_ERROR", CA_LENGTH_ERROR),
+        ("CA_READ_FAILED", CA_READ_FAILED),
+        ("CERT_LENGTH_ERROR", CERT_LENGTH_ERROR),
+        ("CERT_READ_FAILED", CERT_READ_FAILED),
         ("KEY_READ_FAILED", KEY_READ_FAILED),
         ("KEY_LENGTH_ERROR", KEY_LENGTH_ERROR),
         ("PATH_READ_FAILED", PATH_READ_FAILED),

@@ -10,6 +10,9 @@
 //! `ERROR`), and, in the ports and the feature-gated modules, a store filled at build
 //! time, a RAM one, a flash one (`sequential-storage`) and a directory one (simulator).
 
+#[cfg(feature = "tls-cert")]
+pub mod check;
+
 /// The three kinds of credential, named as ESP-AT's manufacturing namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
