@@ -12,6 +12,11 @@
 
 #[cfg(feature = "tls-cert")]
 pub mod check;
+#[cfg(feature = "tls-cert")]
+pub(crate) mod upload;
+
+#[cfg(feature = "tls-cert")]
+pub use upload::STORE_FAILED;
 
 /// The three kinds of credential, named as ESP-AT's manufacturing namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
