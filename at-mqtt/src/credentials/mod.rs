@@ -12,8 +12,13 @@
 
 #[cfg(feature = "tls-cert")]
 pub mod check;
+#[cfg(feature = "flash-credentials")]
+mod flash;
 #[cfg(feature = "tls-cert")]
 pub(crate) mod upload;
+
+#[cfg(feature = "flash-credentials")]
+pub use flash::{BadFlashRange, FlashCredentials};
 
 #[cfg(feature = "tls-cert")]
 pub use upload::STORE_FAILED;
