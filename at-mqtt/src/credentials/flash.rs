@@ -88,7 +88,7 @@ impl<S: NorFlash, const BUF: usize> CredentialStore for FlashCredentials<S, BUF>
         match found {
             // An empty item is an erased one.
             Ok(None) => Ok(None),
-            Ok(Some(der)) if der.is_empty() => Ok(None),
+            Ok(Some([])) => Ok(None),
             Ok(Some(der)) => {
                 let target = buf.get_mut(..der.len()).ok_or(StoreError::Full)?;
                 target.copy_from_slice(der);
@@ -131,7 +131,7 @@ impl<S: NorFlash, const BUF: usize> CredentialStore for FlashCredentials<S, BUF>
         let present = self.map.fetch_item::<&[u8]>(&mut self.buffer, &key).await;
         match present {
             Ok(None) => return Ok(()),
-            Ok(Some(der)) if der.is_empty() => return Ok(()),
+            Ok(Some([])) => return Ok(()),
             Ok(Some(_)) => {}
             Err(error) => return Err(store_error(&error)),
         }
