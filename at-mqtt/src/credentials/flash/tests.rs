@@ -1,3 +1,8 @@
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "the simulated flash and its test items are a few KiB"
+)]
+
 use super::*;
 
 use embassy_futures::block_on;
