@@ -12,10 +12,10 @@ use embassy_futures::select::{Either3, select3};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::budget::{MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, URC_QUEUE_BYTES};
-#[cfg(feature = "tls-psk")]
-use crate::budget::{TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
 #[cfg(feature = "tls-cert")]
 use crate::budget::{TLS_CA_BYTES, TLS_CLIENT_CERT_BYTES, TLS_CLIENT_KEY_BYTES};
+#[cfg(feature = "tls-psk")]
+use crate::budget::{TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
 use crate::credentials::{CredentialStore, NoCredentials};
 use crate::{MqttCommands, MqttState, Network, Options, Runner};
 

@@ -255,7 +255,8 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
         #[cfg(feature = "tls-psk")]
         let mut tls = tls.as_mut();
         #[cfg(feature = "tls-psk")]
-        if let Err(code) = crate::tls::plan::usable(&config, state.options.profile, tls.as_deref()) {
+        if let Err(code) = crate::tls::plan::usable(&config, state.options.profile, tls.as_deref())
+        {
             return End::Failed(code);
         }
         let mut link = Link {
@@ -351,7 +352,14 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         // A certificate scheme reads its credentials (and needs the time) before any
         // connection is opened.
         #[cfg(feature = "tls-cert")]
-        let loaded = match crate::tls::plan::load(config, self.options.profile, tls.as_deref_mut(), credentials).await {
+        let loaded = match crate::tls::plan::load(
+            config,
+            self.options.profile,
+            tls.as_deref_mut(),
+            credentials,
+        )
+        .await
+        {
             Ok(loaded) => loaded,
             Err(code) => return Attempt::Failed(code),
         };

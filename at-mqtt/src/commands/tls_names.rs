@@ -11,7 +11,9 @@ use heapless::{String, Vec};
 use super::{link_id, string};
 use crate::MqttClient;
 use crate::config::{MAX_ALPN, MAX_ALPNS, MAX_SNI};
-use crate::error::{ALPN_IS_OVERLENGTH, ALPN_READ_FAILED, NO_CONFIGURED, SNI_IS_OVERLENGTH, SNI_READ_FAILED};
+use crate::error::{
+    ALPN_IS_OVERLENGTH, ALPN_READ_FAILED, NO_CONFIGURED, SNI_IS_OVERLENGTH, SNI_READ_FAILED,
+};
 
 /// A parsed `AT+MQTTSNI`: `""` clears the name (the connect host is sent again).
 pub(super) struct Sni<'a> {
@@ -42,6 +44,10 @@ impl<'a> Sni<'a> {
     }
 }
 
+/// [`MAX_ALPNS`] as `<count>`'s type.
+const MAX_ALPN_COUNT: u8 = 5;
+const _: () = assert!(MAX_ALPN_COUNT as usize == MAX_ALPNS);
+
 /// A parsed `AT+MQTTALPN`: `count` names follow (0 clears them).
 pub(super) struct Alpn {
     protocols: Vec<String<MAX_ALPN>, MAX_ALPNS>,
@@ -52,7 +58,7 @@ impl Alpn {
         args.expect_count(2..=2 + MAX_ALPNS)?;
         link_id(args)?;
         let count = args
-            .int(0u8..=MAX_ALPNS as u8)
+            .int(0u8..=MAX_ALPN_COUNT)
             .map_err(|_| ALPN_READ_FAILED)?;
         let mut protocols = Vec::new();
         for _ in 0..count {

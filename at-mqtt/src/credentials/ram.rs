@@ -55,7 +55,10 @@ impl<const BYTES: usize, const ITEMS: usize> CredentialStore for RamCredentials<
     ) -> Result<(), StoreError> {
         let der = Vec::from_slice(der).map_err(|_| StoreError::Full)?;
         let item = Item { kind, index, der };
-        match self.position(kind, index).and_then(|at| self.items.get_mut(at)) {
+        match self
+            .position(kind, index)
+            .and_then(|at| self.items.get_mut(at))
+        {
             Some(slot) => *slot = item,
             None => self.items.push(item).map_err(|_| StoreError::Full)?,
         }

@@ -112,7 +112,10 @@ static UNIX_AT_ZERO: AtomicU32 = AtomicU32::new(0);
 /// Records that the Unix time is `unix` now.
 fn publish(unix: u64) {
     let at_zero = unix.saturating_sub(Instant::now().as_secs());
-    UNIX_AT_ZERO.store(u32::try_from(at_zero).unwrap_or(u32::MAX), Ordering::Relaxed);
+    UNIX_AT_ZERO.store(
+        u32::try_from(at_zero).unwrap_or(u32::MAX),
+        Ordering::Relaxed,
+    );
 }
 
 /// The Unix time now, if any [`Clock`] was ever set (by SNTP or `AT+SYSTIMESTAMP`).

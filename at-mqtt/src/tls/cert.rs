@@ -63,7 +63,15 @@ pub(crate) async fn load<C: CredentialStore>(
 ) -> Result<Loaded, ErrorCode> {
     let trust = if scheme.verify {
         let now = crate::setup::wall_time().ok_or(TIME_UNKNOWN)?;
-        let ca = read(store, CredentialKind::Ca, ca_id, buffers.ca, CA_READ_FAILED, CA_LENGTH_ERROR).await?;
+        let ca = read(
+            store,
+            CredentialKind::Ca,
+            ca_id,
+            buffers.ca,
+            CA_READ_FAILED,
+            CA_LENGTH_ERROR,
+        )
+        .await?;
         Some((ca, now))
     } else {
         None
@@ -190,6 +198,8 @@ impl CryptoProvider for ModemProvider<'_> {
     }
 
     fn client_cert(&mut self) -> Option<Certificate<impl AsRef<[u8]>>> {
-        self.client.as_ref().map(|(cert, _)| Certificate::X509(*cert))
+        self.client
+            .as_ref()
+            .map(|(cert, _)| Certificate::X509(*cert))
     }
 }

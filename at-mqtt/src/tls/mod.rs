@@ -241,7 +241,10 @@ pub(crate) async fn open<'a, 'h: 'a, R: Read, W: Write>(
     {
         Ok(()) => Ok(connection),
         Err(error) => {
-            warn!("TLS handshake failed: {:?}", crate::fmt::Debug2Format(&error));
+            warn!(
+                "TLS handshake failed: {:?}",
+                crate::fmt::Debug2Format(&error)
+            );
             if handshake.psk.is_some() {
                 return Err(CLIENT_START_FAILED);
             }

@@ -35,7 +35,10 @@ pub(crate) struct Trust<'c> {
 
 /// The verifier of a TLS handshake: none (scheme 4, esp-at 2, PSK) or a CA check.
 pub(crate) struct Verifier<'c> {
-    check: Option<(Trust<'c>, CertVerifier<'c, Aes128GcmSha256, NoClock, TLS_SERVER_CHAIN_BYTES>)>,
+    check: Option<(
+        Trust<'c>,
+        CertVerifier<'c, Aes128GcmSha256, NoClock, TLS_SERVER_CHAIN_BYTES>,
+    )>,
     /// The server's chain passed `verify_certificate`.
     certified: bool,
     /// Why the server was refused.
@@ -81,7 +84,11 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
         }
     }
 
-    fn verify_certificate(&mut self, transcript: &Hash, cert: CertificateRef) -> Result<(), TlsError> {
+    fn verify_certificate(
+        &mut self,
+        transcript: &Hash,
+        cert: CertificateRef,
+    ) -> Result<(), TlsError> {
         let Some((trust, inner)) = &mut self.check else {
             self.certified = true;
             return Ok(());

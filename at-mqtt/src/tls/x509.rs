@@ -74,7 +74,9 @@ fn expect<'c>(input: &mut &'c [u8], tag: u8) -> Option<Tlv<'c>> {
 fn time(tlv: Tlv<'_>) -> Option<u64> {
     let duration = match tlv.tag {
         UTC_TIME => UtcTime::from_der(tlv.whole).ok()?.to_unix_duration(),
-        GENERALIZED_TIME => GeneralizedTime::from_der(tlv.whole).ok()?.to_unix_duration(),
+        GENERALIZED_TIME => GeneralizedTime::from_der(tlv.whole)
+            .ok()?
+            .to_unix_duration(),
         _ => return None,
     };
     Some(duration.as_secs())
