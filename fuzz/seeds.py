@@ -265,6 +265,21 @@ def modem_seeds():
     return scenarios
 
 
+def credential_check_seeds():
+    """The upload checker's fixtures, each under every kind byte (0 CA, 1 client
+    certificate, 2 client key)."""
+    fixtures = os.path.join(os.path.dirname(__file__), "..", "at-mqtt", "tests", "fixtures")
+    seeds = {}
+    for name in sorted(os.listdir(fixtures)):
+        if name.endswith(".sh"):
+            continue
+        with open(os.path.join(fixtures, name), "rb") as item:
+            data = item.read()
+        for kind in range(3):
+            seeds[f"{name}-{kind}"] = bytes([kind]) + data
+    return seeds
+
+
 def write(root, target, seeds):
     directory = os.path.join(root, target)
     os.makedirs(directory, exist_ok=True)
@@ -279,6 +294,7 @@ def main():
     write(root, "args", args_seeds())
     write(root, "engine", engine_seeds())
     write(root, "modem", modem_seeds())
+    write(root, "credential_check", credential_check_seeds())
 
 
 if __name__ == "__main__":

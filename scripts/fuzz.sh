@@ -21,7 +21,7 @@ seconds=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(line_assembler args engine modem)
+    targets=(line_assembler args engine modem credential_check)
 fi
 
 # --- set-up -----------------------------------------------------------------------------

@@ -55,11 +55,23 @@ pub const CERT_KEY_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x601E);
 pub const CA_ID_READ_FAILED: ErrorCode = mqtt(0x601F);
 /// `AT_MQTT_CA_ID_VALUE_IS_WRONG`.
 pub const CA_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x6020);
-/// `AT_MQTT_KEY_READ_FAILED`: `AT+MQTTPSK`'s key is not hex; or (schemes 4, 5) no
-/// client key is stored for `cert_key_ID`, or it is not a P-256 key.
+/// `AT_MQTT_CA_LENGTH_ERROR`: an uploaded CA certificate is empty or too long; or the
+/// stored CA of `CA_ID` is larger than the modem's CA buffer.
+pub const CA_LENGTH_ERROR: ErrorCode = mqtt(0x6021);
+/// `AT_MQTT_CA_READ_FAILED`: an uploaded CA is not a P-256 X.509 certificate; or no CA
+/// is stored for `CA_ID` (schemes 3, 5).
+pub const CA_READ_FAILED: ErrorCode = mqtt(0x6022);
+/// `AT_MQTT_CERT_LENGTH_ERROR`: an uploaded client certificate is empty or too long; or
+/// the stored one of `cert_key_ID` is larger than the modem's certificate buffer.
+pub const CERT_LENGTH_ERROR: ErrorCode = mqtt(0x6023);
+/// `AT_MQTT_CERT_READ_FAILED`: an uploaded client certificate is not a P-256 X.509
+/// certificate; or no client certificate is stored for `cert_key_ID` (schemes 4, 5).
+pub const CERT_READ_FAILED: ErrorCode = mqtt(0x6024);
+/// `AT_MQTT_KEY_READ_FAILED`: `AT+MQTTPSK`'s key is not hex; an uploaded client key is
+/// not a P-256 private key; or (schemes 4, 5) no such key is stored for `cert_key_ID`.
 pub const KEY_READ_FAILED: ErrorCode = mqtt(0x6026);
-/// `AT_MQTT_KEY_LENGTH_ERROR`: `AT+MQTTPSK`'s key or identity length; or the stored
-/// client key is larger than the key buffer.
+/// `AT_MQTT_KEY_LENGTH_ERROR`: `AT+MQTTPSK`'s key or identity length; an uploaded
+/// client key that is empty or too long; or a stored one larger than the key buffer.
 pub const KEY_LENGTH_ERROR: ErrorCode = mqtt(0x6025);
 /// `AT_MQTT_PATH_READ_FAILED`.
 pub const PATH_READ_FAILED: ErrorCode = mqtt(0x6027);
@@ -127,16 +139,6 @@ pub const PUBLISH_LENGTH_READ_FAILED: ErrorCode = mqtt(0x604B);
 pub const PUBLISH_LENGTH_VALUE_IS_WRONG: ErrorCode = mqtt(0x604C);
 /// `AT_MQTT_IN_DISCONNECTED_STATE`: not connected.
 pub const IN_DISCONNECTED_STATE: ErrorCode = mqtt(0x6051);
-/// `AT_MQTT_CA_LENGTH_ERROR`: the CA of `CA_ID` is larger than the modem's CA buffer.
-pub const CA_LENGTH_ERROR: ErrorCode = mqtt(0x6021);
-/// `AT_MQTT_CA_READ_FAILED`: no CA is stored for `CA_ID` (schemes 3, 5).
-pub const CA_READ_FAILED: ErrorCode = mqtt(0x6022);
-/// `AT_MQTT_CERT_LENGTH_ERROR`: the client certificate of `cert_key_ID` is larger than
-/// the modem's certificate buffer.
-pub const CERT_LENGTH_ERROR: ErrorCode = mqtt(0x6023);
-/// `AT_MQTT_CERT_READ_FAILED`: no client certificate is stored for `cert_key_ID`
-/// (schemes 4, 5).
-pub const CERT_READ_FAILED: ErrorCode = mqtt(0x6024);
 /// `AT_MQTT_HOSTNAME_VERIFY_FAILED`: the server certificate does not name the host
 /// (the SNI when set, else the connect host).
 pub const HOSTNAME_VERIFY_FAILED: ErrorCode = mqtt(0x6052);
@@ -190,8 +192,16 @@ pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
         CERT_KEY_ID_VALUE_IS_WRONG => "cert_key_ID must be 0",
         CA_ID_READ_FAILED => "CA_ID is not a number",
         CA_ID_VALUE_IS_WRONG => "CA_ID must be 0",
-        KEY_READ_FAILED => "PSK not a string or not hex, or no P-256 client key stored",
-        KEY_LENGTH_ERROR => "PSK identity or key length is wrong",
+        CA_LENGTH_ERROR => "CA certificate is empty or too long",
+        CA_READ_FAILED => "CA is not a P-256 X.509 certificate, or none is stored for CA_ID",
+        CERT_LENGTH_ERROR => "client certificate is empty or too long",
+        CERT_READ_FAILED => {
+            "client certificate is not a P-256 X.509 certificate, or none is stored for cert_key_ID"
+        }
+        KEY_READ_FAILED => {
+            "PSK not a quoted hex string, or client key not a P-256 private key (SEC1 or PKCS#8, PEM or DER, unencrypted) or not stored"
+        }
+        KEY_LENGTH_ERROR => "PSK identity or key length is wrong, or client key empty or too long",
         PATH_READ_FAILED => "path is not a quoted string",
         PATH_IS_OVERLENGTH => "path longer than 32 bytes",
         KEEPALIVE_READ_FAILED => "keepalive is not a number",
@@ -225,10 +235,6 @@ pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
         PUBLISH_LENGTH_READ_FAILED => "length is not a number",
         PUBLISH_LENGTH_VALUE_IS_WRONG => "length is 0 or larger than the payload buffer",
         IN_DISCONNECTED_STATE => "not connected",
-        CA_LENGTH_ERROR => "the stored CA is larger than the CA buffer",
-        CA_READ_FAILED => "no CA certificate is stored for CA_ID",
-        CERT_LENGTH_ERROR => "the stored client certificate is larger than its buffer",
-        CERT_READ_FAILED => "no client certificate is stored for cert_key_ID",
         HOSTNAME_VERIFY_FAILED => "the server certificate does not name the host",
         CERT_NOT_TRUSTED => "the server certificate is not signed by the CA of CA_ID",
         CERT_EXPIRED => "a certificate is expired or not yet valid",
@@ -295,6 +301,10 @@ mod tests {
         ("CERT_KEY_ID_VALUE_IS_WRONG", CERT_KEY_ID_VALUE_IS_WRONG),
         ("CA_ID_READ_FAILED", CA_ID_READ_FAILED),
         ("CA_ID_VALUE_IS_WRONG", CA_ID_VALUE_IS_WRONG),
+        ("CA_LENGTH_ERROR", CA_LENGTH_ERROR),
+        ("CA_READ_FAILED", CA_READ_FAILED),
+        ("CERT_LENGTH_ERROR", CERT_LENGTH_ERROR),
+        ("CERT_READ_FAILED", CERT_READ_FAILED),
         ("KEY_READ_FAILED", KEY_READ_FAILED),
         ("KEY_LENGTH_ERROR", KEY_LENGTH_ERROR),
         ("PATH_READ_FAILED", PATH_READ_FAILED),
@@ -339,10 +349,6 @@ mod tests {
             PUBLISH_LENGTH_VALUE_IS_WRONG,
         ),
         ("IN_DISCONNECTED_STATE", IN_DISCONNECTED_STATE),
-        ("CA_LENGTH_ERROR", CA_LENGTH_ERROR),
-        ("CA_READ_FAILED", CA_READ_FAILED),
-        ("CERT_LENGTH_ERROR", CERT_LENGTH_ERROR),
-        ("CERT_READ_FAILED", CERT_READ_FAILED),
         ("HOSTNAME_VERIFY_FAILED", HOSTNAME_VERIFY_FAILED),
         ("CERT_NOT_TRUSTED", CERT_NOT_TRUSTED),
         ("CERT_EXPIRED", CERT_EXPIRED),

@@ -17,6 +17,9 @@ mod ram;
 pub use fixed::{FixedCredentials, FixedItem};
 pub use ram::RamCredentials;
 
+#[cfg(feature = "tls-cert")]
+pub mod check;
+
 /// The three kinds of credential, named as ESP-AT's manufacturing namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -155,6 +155,12 @@ carries the MQTT traffic whether or not the radio has joined."
     )]
     pub wifi: Option<AccessPointSettings>,
 
+    /// Keep the modem's certificates and keys in DIR (`DIR/credentials/`), so that they
+    /// survive AT+RST and simulator restarts; without it they live in memory and
+    /// survive AT+RST only.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
     /// Log what the simulator and its libraries do on standard error, each ERROR
     /// explained in words (debug level; give it twice for trace).
     #[arg(

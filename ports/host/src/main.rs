@@ -8,6 +8,7 @@
 
 mod cli;
 mod clock;
+mod credentials;
 mod line_rate;
 mod logger;
 mod modem;
@@ -22,6 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, SerialLine};
+use crate::credentials::HostCredentials;
 use crate::modem::{Board, Uplink};
 use crate::tap::Tap;
 
@@ -62,12 +64,14 @@ async fn run(cli: &Cli) -> Result<(), String> {
         }
         None => Uplink::Host,
     };
+    let credentials = HostCredentials::open(cli.state_dir.as_deref())?;
     let mut board = Board {
         profile: cli.profile.into(),
         uplink,
         wifi: cli.wifi.clone(),
         // Paced at --baud from each power-on; unpaced (0) without it.
         line_rate: line_rate::LineRate::new(cli.baud.unwrap_or(0)),
+        credentials,
     };
     let board = &mut board;
     log::info!(

@@ -15,6 +15,7 @@ use embassy_net::StackResources;
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::clock::HostClock;
+use crate::credentials::HostCredentials;
 use crate::line_rate::LineRate;
 use crate::network::{HostInterface, HostNetwork};
 use crate::serial::paced::Paced;
@@ -46,6 +47,8 @@ pub struct Board {
     /// The serial line's rate: `--baud` at power-on (0: unpaced), then as `AT+UART_CUR`
     /// sets it.
     pub line_rate: LineRate,
+    /// Its certificates and keys (in `--state-dir`, or in memory): kept across `AT+RST`.
+    pub credentials: HostCredentials,
 }
 
 /// The network the board's MQTT connections and `AT+CIPSTA` use.
@@ -86,6 +89,7 @@ async fn power_on<R: Read, W: Write>(
     // A restarted board's UART runs at its power-on rate again.
     board.line_rate.power_on();
     let line_rate = board.line_rate.clone();
+    let credentials = &mut board.credentials;
     match &mut board.uplink {
         Uplink::Host => {
             let idle = std::future::pending();
@@ -96,6 +100,7 @@ async fn power_on<R: Read, W: Write>(
                 wifi,
                 time: HostClock,
                 line_rate,
+                credentials,
             };
             firmware(rx, tx, profile, parts, idle).await
         }
@@ -111,6 +116,7 @@ async fn power_on<R: Read, W: Write>(
                 wifi,
                 time: EmbassySntp::new(stack),
                 line_rate,
+                credentials,
             };
             let driver = tap::run(stack, &mut runner);
             firmware(rx, tx, profile, parts, driver).await
@@ -123,7 +129,7 @@ async fn power_on<R: Read, W: Write>(
 type Resources = ModemResources<URC_QUEUE_BYTES, MQTT_RX_BYTES, MQTT_TX_BYTES>;
 
 /// What one power-on's firmware runs on besides the serial line.
-struct Parts<N, I, T> {
+struct Parts<'c, N, I, T> {
     /// Carries the broker connections.
     network: N,
     /// Answers `AT+CIPSTA` and `AT+CWDHCP`.
@@ -134,6 +140,8 @@ struct Parts<N, I, T> {
     time: T,
     /// Follows `AT+UART_CUR`.
     line_rate: LineRate,
+    /// The board's credential store, which outlives the power-on.
+    credentials: &'c mut HostCredentials,
 }
 
 /// The firmware from power-on to restart or end of input: fresh state, `ready`, commands.
@@ -144,7 +152,7 @@ async fn firmware<R, W, N, I, T>(
     rx: &mut R,
     tx: &mut W,
     profile: Profile,
-    parts: Parts<N, I, T>,
+    parts: Parts<'_, N, I, T>,
     stack: impl Future<Output = Infallible>,
 ) -> Result<Stop, ErrorKind>
 where
@@ -160,6 +168,7 @@ where
         wifi,
         time,
         line_rate,
+        credentials,
     } = parts;
     let mut resources = Box::new(Resources::new());
     let setup = SetupCommands::new(time, line_rate.shown());
@@ -169,7 +178,9 @@ where
     // The runner and the network stack work beside the engine for the whole power-on;
     // dropping them at its end drops the broker connection and the stack as a power
     // cut would.
-    let mut modem = Modem::new(&mut resources, config, network, extra).with_tls_psk(&mut rng);
+    let mut modem = Modem::new(&mut resources, config, network, extra)
+        .with_tls_psk(&mut rng)
+        .with_credentials(credentials);
     let mut stack = pin!(stack);
     loop {
         match modem.run_once(rx, tx, stack.as_mut()).await? {
