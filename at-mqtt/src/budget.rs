@@ -17,6 +17,10 @@
 //! | TLS record receive ([`TLS_RECORD_RX_BYTES`], `tls-psk`) | 4,357 | one received record of at most 4,096 plaintext bytes |
 //! | TLS record send ([`TLS_RECORD_TX_BYTES`], `tls-psk`) | 2,048 | one sent record (larger writes are split) |
 //! | TLS pipes (`tls-psk`) | 2 x 1,024 | plaintext between minimq and the TLS pumps |
+//! | CA ([`TLS_CA_BYTES`], `tls-cert`) | 1,024 | the CA of `CA_ID`, read from the store for a handshake |
+//! | client certificate ([`TLS_CLIENT_CERT_BYTES`], `tls-cert`) | 1,536 | the certificate of `cert_key_ID` |
+//! | client key ([`TLS_CLIENT_KEY_BYTES`], `tls-cert`) | 192 | its P-256 key (SEC1 or PKCS#8 DER) |
+//! | server chain ([`TLS_SERVER_CHAIN_BYTES`], `tls-cert`) | 3,072 | the server's chain, kept by the verifier from Certificate to CertificateVerify; in the runner's future, during a handshake only |
 //!
 //! The largest inbound message: an MQTT PUBLISH of at most [`MQTT_RX_BYTES`] bytes
 //! (fixed header, topic and payload), which the broker is told in CONNECT (Maximum Packet
@@ -56,3 +60,16 @@ pub const TLS_RECORD_TX_BYTES: usize = 2 * 1024;
 const _: () = assert!(MQTT_RX_BYTES + crate::urc::SUBRECV_OVERHEAD + 2 <= URC_QUEUE_BYTES);
 // The outbound payload must fit minimq's transmit buffer with a topic and the header.
 const _: () = assert!(PAYLOAD_BYTES + crate::topic::MAX_TOPIC + 16 <= MQTT_TX_BYTES);
+/// The largest CA certificate (DER) a certificate handshake can use: ECDSA roots are
+/// 400 to 700 bytes (ISRG Root X2 541, Amazon Root CA 3 438).
+pub const TLS_CA_BYTES: usize = 1024;
+/// The largest client certificate (DER): room for one issued by an RSA CA (AWS IoT's
+/// are about 860 bytes), as only its key must be P-256.
+pub const TLS_CLIENT_CERT_BYTES: usize = 1536;
+/// The largest client key (DER): a P-256 key is 121 bytes as SEC1, 138 as PKCS#8.
+pub const TLS_CLIENT_KEY_BYTES: usize = 192;
+/// The server's certificate chain as sent, which embedded-tls's verifier keeps until
+/// the CertificateVerify message: a leaf and an intermediate of about 1 KiB each
+/// (Let's Encrypt's ECDSA chains are about 2.2 KiB). A larger chain fails the
+/// handshake with `TLS_HANDSHAKE_FAILED`.
+pub const TLS_SERVER_CHAIN_BYTES: usize = 3 * 1024;

@@ -8,7 +8,7 @@
 
 use core::cell::{Ref, RefMut};
 
-use at_core::{Context, ErrorCode, deadline_after};
+use at_core::{Context, ErrorCode, Profile, deadline_after};
 use embassy_time::{Duration, with_deadline};
 use heapless::String;
 use minimq::QoS;
@@ -151,11 +151,14 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         reconnect: bool,
         timeout: Duration,
     ) -> Result<(), ErrorCode> {
+        // Scheme 2 is TLS-PSK, except in the esp-at profile of a `tls-cert` build (TLS
+        // without verifying the server, as ESP-AT).
+        let psk_scheme = !(cfg!(feature = "tls-cert") && self.options().profile == Profile::EspAt);
         self.configure(|config| {
             let Some(user) = &config.user else {
                 return Err(NO_CONFIGURED);
             };
-            if user.scheme == 2 && config.psk.is_none() {
+            if user.scheme == 2 && psk_scheme && config.psk.is_none() {
                 return Err(TLS_CONFIG_ERROR);
             }
             config.target = Target {

@@ -28,11 +28,25 @@ pub const MAX_LWT_MSG: usize = 128;
 pub const MAX_PSK_IDENTITY: usize = 64;
 /// The longest PSK, in bytes.
 pub const MAX_PSK_KEY: usize = 64;
+/// The longest `AT+MQTTSNI` name: the longest name embedded-tls's certificate verifier
+/// can match (its host names hold 64 bytes).
+pub const MAX_SNI: usize = 64;
+/// The most protocols `AT+MQTTALPN` takes (ESP-AT's 5).
+pub const MAX_ALPNS: usize = 5;
+/// The longest `AT+MQTTALPN` protocol name (ALPN allows 255; broker names are short,
+/// e.g. `x-amzn-mqtt-ca`, `mqtt`).
+pub const MAX_ALPN: usize = 32;
 
 /// `AT+MQTTUSERCFG`'s values.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct UserConfig {
     pub(crate) scheme: u8,
+    /// `cert_key_ID`: the index of the client certificate and key (schemes 4, 5).
+    #[cfg_attr(not(feature = "tls-cert"), allow(dead_code, reason = "always 0"))]
+    pub(crate) cert_key_id: u8,
+    /// `CA_ID`: the index of the CA certificate (schemes 3, 5).
+    #[cfg_attr(not(feature = "tls-cert"), allow(dead_code, reason = "always 0"))]
+    pub(crate) ca_id: u8,
     pub(crate) client_id: Vec<u8, MAX_LONG_CREDENTIAL>,
     pub(crate) username: Vec<u8, MAX_LONG_CREDENTIAL>,
     pub(crate) password: Vec<u8, MAX_LONG_CREDENTIAL>,
@@ -96,6 +110,26 @@ pub(crate) struct PskConfig {
     pub(crate) key: Vec<u8, MAX_PSK_KEY>,
 }
 
+/// `AT+MQTTSNI`'s and `AT+MQTTALPN`'s values, for every TLS scheme.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TlsNames {
+    /// The server name sent (and, for the certificate schemes, verified) instead of the
+    /// connect host; empty when unset.
+    pub(crate) sni: String<MAX_SNI>,
+    /// The protocols offered, in order; none when unset.
+    pub(crate) alpn: Vec<String<MAX_ALPN>, MAX_ALPNS>,
+}
+
+impl TlsNames {
+    /// Nothing set.
+    pub(crate) const fn new() -> Self {
+        Self {
+            sni: String::new(),
+            alpn: Vec::new(),
+        }
+    }
+}
+
 /// The broker of the last `AT+MQTTCONN` attempt.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Target {
@@ -111,6 +145,7 @@ pub(crate) struct MqttConfig {
     pub(crate) conn: ConnConfig,
     pub(crate) conn_configured: bool,
     pub(crate) psk: Option<PskConfig>,
+    pub(crate) tls_names: TlsNames,
     pub(crate) target: Target,
 }
 
@@ -122,6 +157,7 @@ impl MqttConfig {
             conn: ConnConfig::new(),
             conn_configured: false,
             psk: None,
+            tls_names: TlsNames::new(),
             target: Target {
                 host: String::new(),
                 port: 0,

@@ -55,20 +55,23 @@ pub const CERT_KEY_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x601E);
 pub const CA_ID_READ_FAILED: ErrorCode = mqtt(0x601F);
 /// `AT_MQTT_CA_ID_VALUE_IS_WRONG`.
 pub const CA_ID_VALUE_IS_WRONG: ErrorCode = mqtt(0x6020);
-/// `AT_MQTT_CA_LENGTH_ERROR`: an uploaded CA certificate is empty or too long.
+/// `AT_MQTT_CA_LENGTH_ERROR`: an uploaded CA certificate is empty or too long; or the
+/// stored CA of `CA_ID` is larger than the modem's CA buffer.
 pub const CA_LENGTH_ERROR: ErrorCode = mqtt(0x6021);
-/// `AT_MQTT_CA_READ_FAILED`: an uploaded CA is not a P-256 X.509 certificate.
+/// `AT_MQTT_CA_READ_FAILED`: an uploaded CA is not a P-256 X.509 certificate; or no CA
+/// is stored for `CA_ID` (schemes 3, 5).
 pub const CA_READ_FAILED: ErrorCode = mqtt(0x6022);
-/// `AT_MQTT_CERT_LENGTH_ERROR`: an uploaded client certificate is empty or too long.
+/// `AT_MQTT_CERT_LENGTH_ERROR`: an uploaded client certificate is empty or too long; or
+/// the stored one of `cert_key_ID` is larger than the modem's certificate buffer.
 pub const CERT_LENGTH_ERROR: ErrorCode = mqtt(0x6023);
 /// `AT_MQTT_CERT_READ_FAILED`: an uploaded client certificate is not a P-256 X.509
-/// certificate.
+/// certificate; or no client certificate is stored for `cert_key_ID` (schemes 4, 5).
 pub const CERT_READ_FAILED: ErrorCode = mqtt(0x6024);
-/// `AT_MQTT_KEY_READ_FAILED` (`AT+MQTTPSK` key not hex; an uploaded client key that is
-/// not a P-256 private key).
+/// `AT_MQTT_KEY_READ_FAILED`: `AT+MQTTPSK`'s key is not hex; an uploaded client key is
+/// not a P-256 private key; or (schemes 4, 5) no such key is stored for `cert_key_ID`.
 pub const KEY_READ_FAILED: ErrorCode = mqtt(0x6026);
-/// `AT_MQTT_KEY_LENGTH_ERROR` (`AT+MQTTPSK` key or identity length; an uploaded client
-/// key that is empty or too long).
+/// `AT_MQTT_KEY_LENGTH_ERROR`: `AT+MQTTPSK`'s key or identity length; an uploaded
+/// client key that is empty or too long; or a stored one larger than the key buffer.
 pub const KEY_LENGTH_ERROR: ErrorCode = mqtt(0x6025);
 /// `AT_MQTT_PATH_READ_FAILED`.
 pub const PATH_READ_FAILED: ErrorCode = mqtt(0x6027);
@@ -136,6 +139,30 @@ pub const PUBLISH_LENGTH_READ_FAILED: ErrorCode = mqtt(0x604B);
 pub const PUBLISH_LENGTH_VALUE_IS_WRONG: ErrorCode = mqtt(0x604C);
 /// `AT_MQTT_IN_DISCONNECTED_STATE`: not connected.
 pub const IN_DISCONNECTED_STATE: ErrorCode = mqtt(0x6051);
+/// `AT_MQTT_HOSTNAME_VERIFY_FAILED`: the server certificate does not name the host
+/// (the SNI when set, else the connect host).
+pub const HOSTNAME_VERIFY_FAILED: ErrorCode = mqtt(0x6052);
+/// Ours: the server's chain does not end in the CA of `CA_ID` (or a signature in it
+/// is wrong).
+pub const CERT_NOT_TRUSTED: ErrorCode = mqtt(0x6060);
+/// Ours: a certificate of the server's chain, or the CA, is expired or not yet valid
+/// at the modem's time.
+pub const CERT_EXPIRED: ErrorCode = mqtt(0x6061);
+/// Ours: a scheme that verifies the server (3, 5) needs the time, and the modem does
+/// not know it (SNTP via `AT+CIPSNTPCFG`, or `AT+SYSTIMESTAMP`).
+pub const TIME_UNKNOWN: ErrorCode = mqtt(0x6062);
+/// Ours: the TLS handshake of a certificate scheme failed otherwise (the server
+/// refused the client certificate or its absence, no common cipher suite, a chain
+/// larger than the modem's buffers, a malformed certificate or key).
+pub const TLS_HANDSHAKE_FAILED: ErrorCode = mqtt(0x6063);
+/// Ours: `AT+MQTTSNI`'s name is not a string.
+pub const SNI_READ_FAILED: ErrorCode = mqtt(0x6064);
+/// Ours: `AT+MQTTSNI`'s name is longer than 64 bytes.
+pub const SNI_IS_OVERLENGTH: ErrorCode = mqtt(0x6065);
+/// Ours: `AT+MQTTALPN`'s count is not 0..5, or a name is not a non-empty string.
+pub const ALPN_READ_FAILED: ErrorCode = mqtt(0x6066);
+/// Ours: an `AT+MQTTALPN` name is longer than 32 bytes.
+pub const ALPN_IS_OVERLENGTH: ErrorCode = mqtt(0x6067);
 
 /// A short English description of one of the codes above, for logs (the serial line
 /// carries only the code); `None` for any other code.
@@ -166,13 +193,13 @@ pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
         CA_ID_READ_FAILED => "CA_ID is not a number",
         CA_ID_VALUE_IS_WRONG => "CA_ID must be 0",
         CA_LENGTH_ERROR => "CA certificate is empty or too long",
-        CA_READ_FAILED => "CA is not one PEM or DER X.509 certificate with a P-256 key",
+        CA_READ_FAILED => "CA is not a P-256 X.509 certificate, or none is stored for CA_ID",
         CERT_LENGTH_ERROR => "client certificate is empty or too long",
         CERT_READ_FAILED => {
-            "client certificate is not one PEM or DER X.509 certificate with a P-256 key"
+            "client certificate is not a P-256 X.509 certificate, or none is stored for cert_key_ID"
         }
         KEY_READ_FAILED => {
-            "PSK not a quoted hex string, or client key not a P-256 private key (SEC1 or PKCS#8, PEM or DER, unencrypted)"
+            "PSK not a quoted hex string, or client key not a P-256 private key (SEC1 or PKCS#8, PEM or DER, unencrypted) or not stored"
         }
         KEY_LENGTH_ERROR => "PSK identity or key length is wrong, or client key empty or too long",
         PATH_READ_FAILED => "path is not a quoted string",
@@ -208,6 +235,15 @@ pub(crate) const fn describe(code: ErrorCode) -> Option<&'static str> {
         PUBLISH_LENGTH_READ_FAILED => "length is not a number",
         PUBLISH_LENGTH_VALUE_IS_WRONG => "length is 0 or larger than the payload buffer",
         IN_DISCONNECTED_STATE => "not connected",
+        HOSTNAME_VERIFY_FAILED => "the server certificate does not name the host",
+        CERT_NOT_TRUSTED => "the server certificate is not signed by the CA of CA_ID",
+        CERT_EXPIRED => "a certificate is expired or not yet valid",
+        TIME_UNKNOWN => "the time is unknown: set it (AT+CIPSNTPCFG) to verify a server",
+        TLS_HANDSHAKE_FAILED => "the TLS handshake failed",
+        SNI_READ_FAILED => "the server name is not a string",
+        SNI_IS_OVERLENGTH => "the server name is longer than 64 bytes",
+        ALPN_READ_FAILED => "the ALPN count is not 0..5 or a name is not a string",
+        ALPN_IS_OVERLENGTH => "an ALPN name is longer than 32 bytes",
         _ => return None,
     })
 }
@@ -313,6 +349,15 @@ mod tests {
             PUBLISH_LENGTH_VALUE_IS_WRONG,
         ),
         ("IN_DISCONNECTED_STATE", IN_DISCONNECTED_STATE),
+        ("HOSTNAME_VERIFY_FAILED", HOSTNAME_VERIFY_FAILED),
+        ("CERT_NOT_TRUSTED", CERT_NOT_TRUSTED),
+        ("CERT_EXPIRED", CERT_EXPIRED),
+        ("TIME_UNKNOWN", TIME_UNKNOWN),
+        ("TLS_HANDSHAKE_FAILED", TLS_HANDSHAKE_FAILED),
+        ("SNI_READ_FAILED", SNI_READ_FAILED),
+        ("SNI_IS_OVERLENGTH", SNI_IS_OVERLENGTH),
+        ("ALPN_READ_FAILED", ALPN_READ_FAILED),
+        ("ALPN_IS_OVERLENGTH", ALPN_IS_OVERLENGTH),
     ];
 
     #[test]

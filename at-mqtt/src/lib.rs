@@ -48,7 +48,7 @@
 //!
 //! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
 //! UDP), `tls-psk` (scheme
-//! 2), and `defmt` or `log` for the runner's log of every failure it handles.
+//! 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2: certificates), and `defmt` or `log` for the runner's log of every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -84,8 +84,8 @@ pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
 pub use commands::CredentialCommand;
 pub use commands::{MqttCommand, MqttCommands};
 pub use config::{
-    MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG, MAX_PATH,
-    MAX_PSK_IDENTITY, MAX_PSK_KEY,
+    MAX_ALPN, MAX_ALPNS, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG,
+    MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY, MAX_SNI,
 };
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};
@@ -97,4 +97,6 @@ pub use runner::Runner;
 pub use state::MqttState;
 #[cfg(feature = "tls-psk")]
 pub use tls::TlsPsk;
+#[cfg(feature = "tls-cert")]
+pub use tls::cert::CertBuffers;
 pub use urc::SUBRECV_OVERHEAD;

@@ -12,13 +12,16 @@ use embassy_futures::select::{Either3, select3};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::budget::{MQTT_RX_BYTES, MQTT_TX_BYTES, PAYLOAD_BYTES, SUBSCRIPTIONS, URC_QUEUE_BYTES};
+#[cfg(feature = "tls-cert")]
+use crate::budget::{TLS_CA_BYTES, TLS_CLIENT_CERT_BYTES, TLS_CLIENT_KEY_BYTES};
 #[cfg(feature = "tls-psk")]
 use crate::budget::{TLS_RECORD_RX_BYTES, TLS_RECORD_TX_BYTES};
 use crate::credentials::{CredentialStore, NoCredentials};
 use crate::{MqttCommands, MqttState, Network, Options, Runner};
 
-/// Every buffer of the modem: the URC queue, the MQTT state, minimq's packet buffers and
-/// (feature `tls-psk`) the TLS record buffers. Its sizes default to
+/// Every buffer of the modem: the URC queue, the MQTT state, minimq's packet buffers,
+/// (feature `tls-psk`) the TLS record buffers and (feature `tls-cert`) the credential
+/// buffers of the certificate schemes. Its sizes default to
 /// [`budget`](crate::budget)'s; place it in a `ConstStaticCell` (its `new` is `const`) so
 /// that it never passes through the stack.
 pub struct ModemResources<
@@ -36,6 +39,12 @@ pub struct ModemResources<
     tls_rx: [u8; TLS_RECORD_RX_BYTES],
     #[cfg(feature = "tls-psk")]
     tls_tx: [u8; TLS_RECORD_TX_BYTES],
+    #[cfg(feature = "tls-cert")]
+    tls_ca: [u8; TLS_CA_BYTES],
+    #[cfg(feature = "tls-cert")]
+    tls_client_cert: [u8; TLS_CLIENT_CERT_BYTES],
+    #[cfg(feature = "tls-cert")]
+    tls_client_key: [u8; TLS_CLIENT_KEY_BYTES],
 }
 
 impl<const URC: usize, const RX: usize, const TX: usize, const PAYLOAD: usize, const SUBS: usize>
@@ -61,6 +70,12 @@ impl<const URC: usize, const RX: usize, const TX: usize, const PAYLOAD: usize, c
             tls_rx: [0; TLS_RECORD_RX_BYTES],
             #[cfg(feature = "tls-psk")]
             tls_tx: [0; TLS_RECORD_TX_BYTES],
+            #[cfg(feature = "tls-cert")]
+            tls_ca: [0; TLS_CA_BYTES],
+            #[cfg(feature = "tls-cert")]
+            tls_client_cert: [0; TLS_CLIENT_CERT_BYTES],
+            #[cfg(feature = "tls-cert")]
+            tls_client_key: [0; TLS_CLIENT_KEY_BYTES],
         }
     }
 }
@@ -81,6 +96,9 @@ pub struct Modem<
     /// The TLS record buffers, until [`with_tls_psk`](Self::with_tls_psk) uses them.
     #[cfg(feature = "tls-psk")]
     tls_records: Option<(&'a mut [u8], &'a mut [u8])>,
+    /// The credential buffers, until [`with_tls_psk`](Self::with_tls_psk) uses them.
+    #[cfg(feature = "tls-cert")]
+    cert_buffers: Option<crate::CertBuffers<'a>>,
 }
 
 impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, const SUBS: usize>
@@ -121,6 +139,12 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             tls_rx,
             #[cfg(feature = "tls-psk")]
             tls_tx,
+            #[cfg(feature = "tls-cert")]
+            tls_ca,
+            #[cfg(feature = "tls-cert")]
+            tls_client_cert,
+            #[cfg(feature = "tls-cert")]
+            tls_client_key,
         } = resources;
         state.options = options;
         let (urcs, state): (&'a UrcQueue<URC>, &'a MqttState<PAYLOAD, SUBS>) = (urcs, state);
@@ -135,6 +159,12 @@ impl<'a, N: Network, X: CommandSet, const URC: usize, const PAYLOAD: usize, cons
             runner,
             #[cfg(feature = "tls-psk")]
             tls_records: Some((tls_rx, tls_tx)),
+            #[cfg(feature = "tls-cert")]
+            cert_buffers: Some(crate::CertBuffers::new(
+                tls_ca,
+                tls_client_cert,
+                tls_client_key,
+            )),
         }
     }
 }
@@ -160,15 +190,24 @@ impl<
             runner: self.runner.with_credentials(credentials),
             #[cfg(feature = "tls-psk")]
             tls_records: self.tls_records,
+            #[cfg(feature = "tls-cert")]
+            cert_buffers: self.cert_buffers,
         }
     }
 
-    /// Enables scheme 2 (MQTT over TLS 1.3 with the key of `AT+MQTTPSK`) with the
-    /// resources' record buffers; `rng` must be a cryptographic generator.
+    /// Enables TLS with the resources' buffers: scheme 2 (MQTT over TLS 1.3 with the
+    /// key of `AT+MQTTPSK`) and, feature `tls-cert`, the certificate schemes with the
+    /// credential store; `rng` must be a cryptographic generator.
     #[cfg(feature = "tls-psk")]
     pub fn with_tls_psk(mut self, rng: &'a mut dyn embedded_tls::CryptoRngCore) -> Self {
         if let Some((rx, tx)) = self.tls_records.take() {
-            self.runner = self.runner.with_tls_psk(crate::TlsPsk::new(rng, rx, tx));
+            #[cfg_attr(not(feature = "tls-cert"), allow(unused_mut))]
+            let mut tls = crate::TlsPsk::new(rng, rx, tx);
+            #[cfg(feature = "tls-cert")]
+            if let Some(buffers) = self.cert_buffers.take() {
+                tls = tls.with_cert_buffers(buffers);
+            }
+            self.runner = self.runner.with_tls_psk(tls);
         }
         self
     }

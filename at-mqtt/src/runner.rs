@@ -261,8 +261,9 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
         #[cfg(feature = "tls-psk")]
         let mut tls = tls.as_mut();
         #[cfg(feature = "tls-psk")]
-        if config.scheme() == 2 && (tls.is_none() || config.psk.is_none()) {
-            return End::Failed(TLS_CONFIG_ERROR);
+        if let Err(code) = crate::tls::plan::usable(&config, state.options.profile, tls.as_deref())
+        {
+            return End::Failed(code);
         }
         let credentials = RefCell::new(credentials);
         let mut link = Link {
@@ -356,7 +357,9 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
     async fn attempt<N: Network>(
         &mut self,
         network: &mut N,
-        #[cfg(feature = "tls-psk")] tls: Option<&mut crate::tls::TlsPsk<'_>>,
+        #[cfg(feature = "tls-psk")]
+        #[cfg_attr(not(feature = "tls-cert"), allow(unused_mut))]
+        mut tls: Option<&mut crate::tls::TlsPsk<'_>>,
         config: &MqttConfig,
         session: &mut Session<'_>,
         resume: bool,
@@ -364,6 +367,29 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         connect: &mut Option<Pending<'m>>,
     ) -> Attempt<'m> {
         let target = &config.target;
+        // A certificate scheme reads its credentials (and needs the time) before any
+        // connection is opened.
+        #[cfg(feature = "tls-cert")]
+        let loaded = {
+            let Ok(mut credentials) = self.credentials.try_borrow_mut() else {
+                return Attempt::Failed(CLIENT_START_FAILED);
+            };
+            #[allow(
+                clippy::await_holding_refcell_ref,
+                reason = "nothing else uses the store until the credentials are read"
+            )]
+            let loaded = crate::tls::plan::load(
+                config,
+                self.options.profile,
+                tls.as_deref_mut(),
+                &mut *credentials,
+            )
+            .await;
+            match loaded {
+                Ok(loaded) => loaded,
+                Err(code) => return Attempt::Failed(code),
+            }
+        };
         let opened = self
             .serve_unlinked(with_deadline(
                 deadline,
@@ -387,24 +413,26 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             return self.session(session, io, deadline, connect).await;
         }
         #[cfg(feature = "tls-psk")]
-        if let (Some(tls), Some(psk)) = (tls, config.psk.as_ref()) {
+        if let Some(tls) = tls {
             let halves = crate::tls::split(&mut stream);
+            let alpn = crate::tls::plan::alpn(config);
+            let handshake = crate::tls::plan::handshake(
+                config,
+                self.options.profile,
+                &alpn,
+                #[cfg(feature = "tls-cert")]
+                loaded,
+            );
             let opened = self
                 .serve_unlinked(with_deadline(
                     deadline,
-                    crate::tls::open(&halves, tls, &psk.identity, &psk.key),
+                    crate::tls::open(&halves, tls, handshake),
                 ))
                 .await;
             let mut connection = match opened {
                 Err(clean) => return Attempt::Cleaned(clean),
                 Ok(Ok(Ok(connection))) => connection,
-                Ok(Ok(Err(error))) => {
-                    warn!(
-                        "TLS handshake failed: {:?}",
-                        crate::fmt::Debug2Format(&error)
-                    );
-                    return Attempt::Failed(CLIENT_START_FAILED);
-                }
+                Ok(Ok(Err(code))) => return Attempt::Failed(code),
                 Ok(Err(_)) => {
                     warn!("TLS handshake did not finish in time");
                     return Attempt::Failed(CLIENT_START_FAILED);

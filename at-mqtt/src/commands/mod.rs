@@ -13,6 +13,7 @@ mod publish;
 mod subscribe;
 #[cfg(feature = "tls-cert")]
 mod sysmfg;
+mod tls_names;
 mod user_cfg;
 
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, Outcome, Profile};
@@ -45,6 +46,10 @@ at_core::command_table! {
         LongPassword = "+MQTTLONGPASSWORD": SET,
         /// `AT+MQTTPSK`: the TLS pre-shared key for scheme 2.
         Psk = "+MQTTPSK": SET,
+        /// `AT+MQTTSNI`: the TLS server name.
+        Sni = "+MQTTSNI": SET,
+        /// `AT+MQTTALPN`: the TLS application protocols.
+        Alpn = "+MQTTALPN": SET,
         /// `AT+MQTTCONNCFG`: keepalive, session, last will.
         ConnCfg = "+MQTTCONNCFG": SET,
         /// `AT+MQTTCONN`: connect, or query the link.
@@ -151,6 +156,8 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
                     .await
             }
             (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(client),
+            (MqttCommand::Sni, _) => tls_names::Sni::parse(&mut args)?.apply(client),
+            (MqttCommand::Alpn, _) => tls_names::Alpn::parse(&mut args)?.apply(client),
             (MqttCommand::ConnCfg, _) => {
                 conn_cfg::ConnCfg::parse(&mut args, options)?.apply(client)
             }

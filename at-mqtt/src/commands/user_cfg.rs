@@ -8,9 +8,22 @@ use crate::MqttClient;
 use crate::config::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, UserConfig};
 use crate::error::*;
 
+/// The highest scheme accepted: 5 (the certificate schemes 3, 4 and 5) with the
+/// `tls-cert` feature, else 2.
+const MAX_SCHEME: u8 = if cfg!(feature = "tls-cert") { 5 } else { 2 };
+/// The highest `cert_key_ID` and `CA_ID`: a store index with the `tls-cert` feature,
+/// else 0 (no certificate is ever used).
+const MAX_INDEX: u8 = if cfg!(feature = "tls-cert") {
+    crate::credentials::MAX_CREDENTIAL_INDEX
+} else {
+    0
+};
+
 /// A parsed `AT+MQTTUSERCFG`.
 pub(super) struct UserCfg<'a> {
     scheme: u8,
+    cert_key_id: u8,
+    ca_id: u8,
     client_id: &'a [u8],
     username: &'a [u8],
     password: &'a [u8],
@@ -22,7 +35,7 @@ impl<'a> UserCfg<'a> {
         args.expect_count(8..=8)?;
         link_id(args)?;
         let scheme = args
-            .int(1u8..=2)
+            .int(1u8..=MAX_SCHEME)
             .map_err(|e| ParamCodes::new(SCHEME_READ_FAILED, SCHEME_VALUE_IS_WRONG).map(e))?;
         let client_id = string(
             args,
@@ -45,10 +58,11 @@ impl<'a> UserCfg<'a> {
             PASSWORD_IS_OVERLENGTH,
             None,
         )?;
-        args.int(0u8..=0).map_err(|e| {
+        let cert_key_id = args.int(0u8..=MAX_INDEX).map_err(|e| {
             ParamCodes::new(CERT_KEY_ID_READ_FAILED, CERT_KEY_ID_VALUE_IS_WRONG).map(e)
         })?;
-        args.int(0u8..=0)
+        let ca_id = args
+            .int(0u8..=MAX_INDEX)
             .map_err(|e| ParamCodes::new(CA_ID_READ_FAILED, CA_ID_VALUE_IS_WRONG).map(e))?;
         let path = string(args, MAX_PATH, PATH_READ_FAILED, PATH_IS_OVERLENGTH, None)?;
         args.finish()?;
@@ -60,6 +74,8 @@ impl<'a> UserCfg<'a> {
         }
         Ok(Self {
             scheme,
+            cert_key_id,
+            ca_id,
             client_id,
             username,
             password,
@@ -76,6 +92,8 @@ impl<'a> UserCfg<'a> {
             // Lengths were checked above, so the copies cannot fail.
             inner.user = Some(UserConfig {
                 scheme: self.scheme,
+                cert_key_id: self.cert_key_id,
+                ca_id: self.ca_id,
                 client_id: Vec::from_slice(self.client_id).map_err(|_| CLIENT_ID_IS_OVERLENGTH)?,
                 username: Vec::from_slice(self.username).map_err(|_| USERNAME_IS_OVERLENGTH)?,
                 password: Vec::from_slice(self.password).map_err(|_| PASSWORD_IS_OVERLENGTH)?,

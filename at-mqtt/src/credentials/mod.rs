@@ -7,8 +7,15 @@
 //! or key is refused at upload, never at connect time).
 //!
 //! Implementations: [`NoCredentials`] (none; certificate schemes fail with
-//! `ERROR`), and, in the ports and the feature-gated modules, a store filled at build
-//! time, a RAM one, a flash one (`sequential-storage`) and a directory one (simulator).
+//! `ERROR`), [`FixedCredentials`] (built into the image), [`RamCredentials`] (lost at
+//! reset), and, in the ports and the feature-gated modules, a flash one
+//! (`sequential-storage`) and a directory one (simulator).
+
+mod fixed;
+mod ram;
+
+pub use fixed::{FixedCredentials, FixedItem};
+pub use ram::RamCredentials;
 
 #[cfg(feature = "tls-cert")]
 pub mod check;

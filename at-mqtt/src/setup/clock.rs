@@ -1,6 +1,8 @@
 //! The modem's wall clock: unset until SNTP (or `AT+SYSTIMESTAMP=`) sets it, then
 //! running on embassy-time, and the SNTP configuration of `AT+CIPSNTPCFG`.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use embassy_time::{Duration, Instant};
 use heapless::{String, Vec};
 
@@ -82,11 +84,13 @@ impl Clock {
     /// Sets the clock from SNTP.
     pub fn set_from_sntp(&mut self, unix: u64) {
         self.set = Some((unix, Instant::now(), Source::Sntp));
+        publish(unix);
     }
 
     /// Sets the clock by hand (`AT+SYSTIMESTAMP=`).
     pub fn set_by_host(&mut self, unix: u64) {
         self.set = Some((unix, Instant::now(), Source::Host));
+        publish(unix);
     }
 
     /// Whether SNTP should be asked (again): never set by it, or longer ago than
@@ -96,5 +100,28 @@ impl Clock {
             Some((_, at, Source::Sntp)) => at.elapsed() >= SNTP_INTERVAL,
             _ => true,
         }
+    }
+}
+
+/// The Unix time at embassy-time's instant zero, as the clock was last set; 0 while it
+/// never was. The one copy of the wall time outside [`Clock`], for the TLS certificate
+/// checks of the runner, which does not own the clock (a 32-bit atomic: load and store
+/// exist on every target, thumbv6m included; it holds times up to 2106).
+static UNIX_AT_ZERO: AtomicU32 = AtomicU32::new(0);
+
+/// Records that the Unix time is `unix` now.
+fn publish(unix: u64) {
+    let at_zero = unix.saturating_sub(Instant::now().as_secs());
+    UNIX_AT_ZERO.store(
+        u32::try_from(at_zero).unwrap_or(u32::MAX),
+        Ordering::Relaxed,
+    );
+}
+
+/// The Unix time now, if any [`Clock`] was ever set (by SNTP or `AT+SYSTIMESTAMP`).
+pub fn wall_time() -> Option<u64> {
+    match UNIX_AT_ZERO.load(Ordering::Relaxed) {
+        0 => None,
+        at_zero => Some(u64::from(at_zero).saturating_add(Instant::now().as_secs())),
     }
 }

@@ -33,7 +33,7 @@ use heapless::String;
 pub use calendar::{AscTime, Timezone};
 pub use clock::{
     Clock, DEFAULT_SNTP_SERVERS, MAX_SNTP_SERVER, MAX_SNTP_SERVERS, SNTP_INTERVAL,
-    SNTP_SERVER_TIMEOUT, SntpConfig, TimeSource,
+    SNTP_SERVER_TIMEOUT, SntpConfig, TimeSource, wall_time,
 };
 #[cfg(feature = "embassy-net")]
 pub use embassy::EmbassySntp;

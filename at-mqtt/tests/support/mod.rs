@@ -9,6 +9,7 @@
 
 #![allow(dead_code, reason = "each test uses a different part")]
 
+pub mod pki;
 pub mod tls;
 
 use std::cell::RefCell;
@@ -60,8 +61,8 @@ struct BrokerState {
     refuse_connects: Option<ConnectError>,
     connects: usize,
     reader: Option<Waker>,
-    /// Connections speak TLS-PSK (scheme 2).
-    tls: bool,
+    /// Connections speak TLS with this server context (TLS-PSK, or certificates).
+    tls: Option<openssl::ssl::SslContext>,
     /// The current connection's TLS server.
     server: Option<tls::TlsServer>,
 }
@@ -77,9 +78,19 @@ impl Broker {
 
     /// A broker whose connections are TLS 1.3 with the PSK of [`tls::KEY_HEX`].
     pub fn tls() -> Self {
+        Self::tls_with(tls::psk_context())
+    }
+
+    /// A broker whose connections are TLS 1.3 servers of `context` (e.g. certificates).
+    pub fn tls_with(context: openssl::ssl::SslContext) -> Self {
         let broker = Self::default();
-        broker.with(|s| s.tls = true);
+        broker.with(|s| s.tls = Some(context));
         broker
+    }
+
+    /// Whether the last connection's TLS handshake failed on the server's side.
+    pub fn tls_failed(&self) -> bool {
+        self.with(|s| s.server.as_ref().is_some_and(tls::TlsServer::failed))
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut BrokerState) -> R) -> R {
@@ -445,7 +456,7 @@ impl Network for MockNetwork {
             s.to_client.clear();
             s.from_client.clear();
             s.held.clear();
-            s.server = s.tls.then(tls::TlsServer::new);
+            s.server = s.tls.as_ref().map(tls::TlsServer::new);
             Ok(())
         })?;
         Ok(Stream {

@@ -59,13 +59,14 @@ enum State {
     Failed,
 }
 
-/// One TLS-PSK server connection.
+/// One TLS server connection.
 pub struct TlsServer {
     memory: Memory,
     state: State,
 }
 
-fn context() -> SslContext {
+/// The server context of scheme 2.
+pub fn psk_context() -> SslContext {
     let key = hex(KEY_HEX);
     let mut builder = SslContext::builder(SslMethod::tls_server()).expect("OpenSSL context");
     builder
@@ -92,10 +93,10 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 impl TlsServer {
-    /// A server waiting for the modem's ClientHello.
-    pub fn new() -> Self {
+    /// A server of `context` waiting for the modem's ClientHello.
+    pub fn new(context: &SslContext) -> Self {
         let memory = Memory::default();
-        let ssl = Ssl::new(&context()).expect("OpenSSL session");
+        let ssl = Ssl::new(context).expect("OpenSSL session");
         let state = match ssl.accept(memory.clone()) {
             Err(HandshakeError::WouldBlock(mid)) => State::Handshaking(mid),
             Ok(stream) => State::Ready(stream),

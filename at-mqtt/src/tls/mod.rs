@@ -1,4 +1,6 @@
-//! MQTT over TLS 1.3 with an external pre-shared key (scheme 2), on embedded-tls.
+//! MQTT over TLS 1.3 on embedded-tls: the handshake of every TLS scheme (an external
+//! pre-shared key; with the `tls-cert` feature certificates, see [`cert`]), and the
+//! pumps that carry the connection afterwards, whatever the handshake was.
 //!
 //! embedded-tls's reads are not cancel-safe (a record header read halfway is lost),
 //! while minimq abandons reads at its keepalive deadline and the runner selects between
@@ -17,21 +19,37 @@ use embassy_sync::waitqueue::WakerRegistration;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::pipe::Pipe;
 use embedded_io_async::{Error as _, ErrorKind, ErrorType, Read, Write};
+#[cfg(not(feature = "tls-cert"))]
+use embedded_tls::CryptoProvider;
 use embedded_tls::{
-    Aes128GcmSha256, CryptoProvider, CryptoRngCore, MaxFragmentLength, TlsConfig, TlsConnection,
-    TlsContext, TlsError, TlsReader, TlsWriter,
+    Aes128GcmSha256, CryptoRngCore, MaxFragmentLength, TlsConfig, TlsConnection, TlsContext,
+    TlsReader, TlsWriter,
 };
 
+use at_core::ErrorCode;
+
+use crate::error::CLIENT_START_FAILED;
 use crate::network::SplitStream;
+
+#[cfg(feature = "tls-cert")]
+pub(crate) mod cert;
+pub(crate) mod plan;
+#[cfg(feature = "tls-cert")]
+mod verify;
+#[cfg(feature = "tls-cert")]
+mod x509;
 
 /// Bytes each pipe between minimq and the TLS pumps holds.
 pub(crate) const PIPE_BYTES: usize = 1024;
 
-/// What the runner needs for scheme 2: randomness and TLS record buffers.
+/// What the runner needs for TLS: randomness and TLS record buffers (and, feature
+/// `tls-cert`, the credential buffers of the certificate schemes).
 pub struct TlsPsk<'a> {
     pub(crate) rng: &'a mut dyn CryptoRngCore,
     pub(crate) record_rx: &'a mut [u8],
     pub(crate) record_tx: &'a mut [u8],
+    #[cfg(feature = "tls-cert")]
+    pub(crate) certs: Option<cert::CertBuffers<'a>>,
 }
 
 impl<'a> TlsPsk<'a> {
@@ -48,7 +66,17 @@ impl<'a> TlsPsk<'a> {
             rng,
             record_rx,
             record_tx,
+            #[cfg(feature = "tls-cert")]
+            certs: None,
         }
+    }
+
+    /// Enables the certificate schemes (3, 4, 5; the esp-at profile's 2) with `buffers`
+    /// for the credentials.
+    #[cfg(feature = "tls-cert")]
+    pub fn with_cert_buffers(mut self, buffers: cert::CertBuffers<'a>) -> Self {
+        self.certs = Some(buffers);
+        self
     }
 }
 
@@ -133,13 +161,16 @@ pub(crate) type Tls<'a, 'h, R, W> = TlsConnection<'a, HalvesRef<'h, R, W>, Aes12
 pub(crate) const MAX_FRAGMENT_LENGTH: MaxFragmentLength = MaxFragmentLength::Bits12;
 const _: () = assert!(crate::budget::TLS_FRAGMENT_BYTES == 4096);
 
-/// embedded-tls's crypto for scheme 2: randomness only. A PSK handshake neither verifies
-/// a certificate nor signs, so none of that code is linked (embedded-tls's
-/// `UnsecureProvider` brings in ECDSA signing and SEC1/DER key parsing).
+/// embedded-tls's crypto for TLS-PSK in a build without certificates: randomness only.
+/// A PSK handshake neither verifies a certificate nor signs, so none of that code is
+/// linked (embedded-tls's `UnsecureProvider` brings in ECDSA signing and SEC1/DER key
+/// parsing).
+#[cfg(not(feature = "tls-cert"))]
 struct PskProvider<'r> {
     rng: &'r mut dyn CryptoRngCore,
 }
 
+#[cfg(not(feature = "tls-cert"))]
 impl CryptoProvider for PskProvider<'_> {
     type CipherSuite = Aes128GcmSha256;
     /// Never produced: the default `signer` refuses.
@@ -150,20 +181,79 @@ impl CryptoProvider for PskProvider<'_> {
     }
 }
 
-/// Performs the TLS 1.3 handshake with the external PSK `key` for `identity`.
+/// What one handshake sends and checks.
+pub(crate) struct Handshake<'p> {
+    /// The PSK identity and key (TLS-PSK), or none (certificates).
+    pub(crate) psk: Option<(&'p [u8], &'p [u8])>,
+    /// The server name sent (and verified against the certificate).
+    pub(crate) server_name: Option<&'p str>,
+    /// The ALPN protocols offered.
+    pub(crate) alpn: &'p [&'p [u8]],
+    /// The credentials of a certificate scheme, and the connect host when it is an IP
+    /// address without SNI.
+    #[cfg(feature = "tls-cert")]
+    pub(crate) cert: Option<(cert::Loaded, Option<core::net::IpAddr>)>,
+}
+
+/// Performs the TLS 1.3 handshake; the error is `AT+MQTTCONN`'s code.
 pub(crate) async fn open<'a, 'h: 'a, R: Read, W: Write>(
     halves: &'h Halves<R, W>,
     tls: &'a mut TlsPsk<'_>,
-    identity: &[u8],
-    key: &[u8],
-) -> Result<Tls<'a, 'h, R, W>, TlsError> {
-    let mut connection = TlsConnection::new(HalvesRef(halves), tls.record_rx, tls.record_tx);
-    let config = TlsConfig::new()
-        .with_psk(key, &[identity])
-        .with_max_fragment_length(MAX_FRAGMENT_LENGTH);
-    let provider = PskProvider { rng: &mut *tls.rng };
-    connection.open(TlsContext::new(&config, provider)).await?;
-    Ok(connection)
+    handshake: Handshake<'_>,
+) -> Result<Tls<'a, 'h, R, W>, ErrorCode> {
+    #[cfg(feature = "tls-cert")]
+    let TlsPsk {
+        rng,
+        record_rx,
+        record_tx,
+        certs,
+    } = tls;
+    #[cfg(not(feature = "tls-cert"))]
+    let TlsPsk {
+        rng,
+        record_rx,
+        record_tx,
+    } = tls;
+    let mut connection = TlsConnection::new(HalvesRef(halves), record_rx, record_tx);
+    let mut config = TlsConfig::new().with_max_fragment_length(MAX_FRAGMENT_LENGTH);
+    if let Some((identity, key)) = handshake.psk {
+        config = config.with_psk(key, &[identity]);
+    }
+    if let Some(name) = handshake.server_name {
+        config = config.with_server_name(name);
+    }
+    if !handshake.alpn.is_empty() {
+        config = config.with_alpn(handshake.alpn);
+    }
+    #[cfg(feature = "tls-cert")]
+    let mut provider = match (handshake.cert, certs.as_ref()) {
+        (Some((loaded, ip)), Some(buffers)) => {
+            cert::ModemProvider::new(&mut **rng, buffers, loaded, ip)
+        }
+        (Some(_), None) => return Err(crate::error::TLS_CONFIG_ERROR),
+        (None, _) => cert::ModemProvider::plain(&mut **rng),
+    };
+    #[cfg(not(feature = "tls-cert"))]
+    let mut provider = PskProvider { rng: &mut **rng };
+    match connection
+        .open(TlsContext::new(&config, &mut provider))
+        .await
+    {
+        Ok(()) => Ok(connection),
+        Err(error) => {
+            warn!(
+                "TLS handshake failed: {:?}",
+                crate::fmt::Debug2Format(&error)
+            );
+            if handshake.psk.is_some() {
+                return Err(CLIENT_START_FAILED);
+            }
+            #[cfg(feature = "tls-cert")]
+            return Err(provider.refusal(&error));
+            #[cfg(not(feature = "tls-cert"))]
+            Err(CLIENT_START_FAILED)
+        }
+    }
 }
 
 /// Splits a stream for [`Halves`].
