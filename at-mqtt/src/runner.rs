@@ -354,6 +354,13 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         clippy::too_many_arguments,
         reason = "the borrowed parts of the runner"
     )]
+    #[cfg_attr(
+        feature = "tls-cert",
+        allow(
+            clippy::await_holding_refcell_ref,
+            reason = "nothing else uses the store until the attempt has read its credentials"
+        )
+    )]
     async fn attempt<N: Network>(
         &mut self,
         network: &mut N,
@@ -374,10 +381,6 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             let Ok(mut credentials) = self.credentials.try_borrow_mut() else {
                 return Attempt::Failed(CLIENT_START_FAILED);
             };
-            #[allow(
-                clippy::await_holding_refcell_ref,
-                reason = "nothing else uses the store until the credentials are read"
-            )]
             let loaded = crate::tls::plan::load(
                 config,
                 self.options.profile,
