@@ -46,6 +46,14 @@ const BOARD: &str = "w5500-evb-pico";
 const SOCKETS: usize = 4;
 /// The W5500-EVB-Pico's QSPI flash (W25Q16JV): 2 MiB.
 const FLASH_BYTES: usize = 2 * 1024 * 1024;
+/// The credential store (feature `tls-cert`): the flash's last 64 KiB, 16 sectors of
+/// 4 KiB, which memory.x leaves out of the image (offsets from the start of the flash).
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_STORE: core::ops::Range<u32> = (FLASH_BYTES as u32 - 64 * 1024)..FLASH_BYTES as u32;
+/// The credential store's work buffer: the largest upload (the 1 KiB request slot) and
+/// the map's item header.
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_BUFFER: usize = at_mqtt::budget::PAYLOAD_BYTES + 64;
 
 /// The W5500 on SPI0 with its chip select, interrupt and reset lines.
 type EthRunner = embassy_net_wiznet::Runner<
@@ -142,6 +150,16 @@ async fn main(spawner: Spawner) -> ! {
     {
         modem = modem.with_tls_psk(&mut rng);
     }
+    // Certificates and keys in the reserved flash range; they survive AT+RST and power
+    // loss. embassy-rp runs the flash routines from RAM with interrupts off while the
+    // store erases or programs a sector.
+    #[cfg(feature = "tls-cert")]
+    let store = at_mqtt::credentials::FlashCredentials::<_, CREDENTIAL_BUFFER>::new(
+        embassy_embedded_hal::adapter::BlockingAsync::new(flash),
+        CREDENTIAL_STORE,
+    );
+    #[cfg(feature = "tls-cert")]
+    let mut modem = modem.with_credentials(store.expect("the credential store's range"));
     let reset = || SCB::sys_reset();
     let set_baud_rate = |_: &mut _, _: &mut _, baud| set_uart0_baud_rate(baud);
     match modem.run(&mut rx, &mut tx, reset, set_baud_rate, log).await {}
