@@ -14,6 +14,12 @@ use heapless::String;
 use minimq::QoS;
 
 use crate::config::{MqttConfig, Target};
+#[cfg(feature = "tls-cert")]
+use crate::credentials::CredentialKind;
+#[cfg(feature = "tls-cert")]
+use crate::credentials::check::Refusal;
+#[cfg(feature = "tls-cert")]
+use crate::credentials::upload::{CredentialRequest, Item};
 use crate::error::{
     ALREADY_CONNECTED, DATA_READ_FAILED, HOST_IS_OVERLENGTH, IN_DISCONNECTED_STATE, NO_CONFIGURED,
     NULL_LINK, PUBLISH_LENGTH_VALUE_IS_WRONG, TLS_CONFIG_ERROR, TOPIC_IS_OVERLENGTH,
@@ -290,6 +296,80 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
         }
     }
 
+    /// Reads `length` bytes of raw data from the UART (after the `>` prompt) into the
+    /// request slot; the runner checks them as a credential of `kind` (PEM or DER) and
+    /// stores their DER at `index`. Also while a link is up (it touches the store alone).
+    #[cfg(feature = "tls-cert")]
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the slot is this command's until it submits: no request is in the mailbox"
+    )]
+    pub async fn upload_credential<C: Context>(
+        &self,
+        cx: &mut C,
+        kind: CredentialKind,
+        index: u8,
+        length: usize,
+    ) -> Result<(), ErrorCode> {
+        {
+            let mut slot = self.slot_for("")?;
+            slot.payload
+                .resize(length, 0)
+                .map_err(|_| Refusal::Length.code(kind))?;
+            cx.raw_data(&mut slot.payload)
+                .await
+                .map_err(|_| Refusal::Malformed.code(kind))?;
+        }
+        self.credential_request(cx, CredentialRequest::Store(Item { kind, index }))
+            .await
+    }
+
+    /// Removes the stored credential `kind`/`index` (no error if there is none).
+    #[cfg(feature = "tls-cert")]
+    pub async fn erase_credential<C: Context>(
+        &self,
+        cx: &mut C,
+        kind: CredentialKind,
+        index: u8,
+    ) -> Result<(), ErrorCode> {
+        self.credential_request(cx, CredentialRequest::Erase(Item { kind, index }))
+            .await
+    }
+
+    /// The stored DER of credential `kind`/`index`, read back into the request slot
+    /// (`None` if there is none; an item larger than the slot fails with
+    /// `STORE_FAILED`). Drop it before the next request.
+    #[cfg(feature = "tls-cert")]
+    pub async fn read_credential<C: Context>(
+        &self,
+        cx: &mut C,
+        kind: CredentialKind,
+        index: u8,
+    ) -> Result<Option<Ref<'a, [u8]>>, ErrorCode> {
+        drop(self.slot_for("")?);
+        self.credential_request(cx, CredentialRequest::Load(Item { kind, index }))
+            .await?;
+        let slot = self.state.slot.try_borrow().map_err(|_| ErrorCode::BUSY)?;
+        if slot.payload.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Ref::map(slot, |slot| slot.payload.as_slice())))
+    }
+
+    /// Hands a credential request to the runner.
+    #[cfg(feature = "tls-cert")]
+    async fn credential_request<C: Context>(
+        &self,
+        cx: &mut C,
+        request: CredentialRequest,
+    ) -> Result<(), ErrorCode> {
+        match self.request(cx, Request::Credential(request)).await {
+            Reply::Done => Ok(()),
+            Reply::Failed(code) => Err(code),
+            Reply::AlreadySubscribed | Reply::NotSubscribed => Err(request.failure()),
+        }
+    }
+
     /// Writes `topic` into the request slot and lets `payload` fill its payload.
     fn fill_slot(
         &self,
@@ -352,6 +432,8 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             | Request::Subscribe { timeout, .. }
             | Request::Unsubscribe { timeout } => timeout,
             Request::Clean => CLEAN_BOUND,
+            #[cfg(feature = "tls-cert")]
+            Request::Credential(_) => crate::credentials::upload::STORE_BOUND,
         };
         let backstop = deadline_after(bound).saturating_add(BACKSTOP_MARGIN);
         match cx.wait(with_deadline(backstop, ticket.reply())).await {

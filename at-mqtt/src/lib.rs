@@ -80,6 +80,8 @@ mod transport;
 mod urc;
 
 pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
+#[cfg(feature = "tls-cert")]
+pub use commands::CredentialCommand;
 pub use commands::{MqttCommand, MqttCommands};
 pub use config::{
     MAX_ALPN, MAX_ALPNS, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG,

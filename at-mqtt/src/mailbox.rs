@@ -39,6 +39,9 @@ pub(crate) enum Request {
     Unsubscribe { timeout: Duration },
     /// Disconnect gracefully, stop reconnecting, forget the subscriptions.
     Clean,
+    /// Store, erase or read back a certificate or key (the slot's payload carries it).
+    #[cfg(feature = "tls-cert")]
+    Credential(crate::credentials::upload::CredentialRequest),
 }
 
 impl Request {
@@ -51,6 +54,8 @@ impl Request {
             Request::Subscribe { .. } => CLIENT_SUBSCRIBE_FAILED,
             Request::Unsubscribe { .. } => CLIENT_UNSUBSCRIBE_FAILED,
             Request::Clean => CLIENT_DISCONNECT_FAILED,
+            #[cfg(feature = "tls-cert")]
+            Request::Credential(request) => request.failure(),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! message minimq hands over is always queued at once and never lost to a cancellation.
 //! Every request taken is answered on every path (see [`Pending`]).
 
+use core::cell::RefCell;
 use core::cmp::min;
 use core::future::Future;
 use core::pin::pin;
@@ -187,6 +188,11 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
         let room = self.rx.len().saturating_add(SUBRECV_OVERHEAD);
         loop {
             let pending = state.mailbox.receive().await;
+            #[cfg(feature = "tls-cert")]
+            let Some(pending) = answer_credential(&mut self.credentials, state, pending).await
+            else {
+                continue;
+            };
             let Request::Connect { timeout } = pending.request() else {
                 if let Some(mut clean) = answer_unlinked(state, pending) {
                     forget_link(state);
@@ -259,11 +265,13 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
         {
             return End::Failed(code);
         }
+        let credentials = RefCell::new(credentials);
         let mut link = Link {
             state,
             urcs,
             room,
             options: &state.options,
+            credentials: &credentials,
         };
         let mut session = Session::new(session_config);
         let reconnect = config.target.reconnect;
@@ -276,7 +284,6 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
             let attempt = link
                 .attempt(
                     network,
-                    credentials,
                     #[cfg(feature = "tls-psk")]
                     tls.as_deref_mut(),
                     &config,
@@ -320,25 +327,36 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
 }
 
 /// What an attempt needs of the runner while the network and buffers are borrowed.
-struct Link<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> {
+struct Link<'m, 'c, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C> {
     state: &'m MqttState<PAYLOAD, SUBS>,
     urcs: &'m UrcQueue<URC>,
     /// Bytes the URC queue must have free before minimq is polled.
     room: usize,
     options: &'m Options,
+    /// The runner's credential store, borrowed by one user at a time (an upload, or a
+    /// handshake reading its certificates).
+    #[cfg_attr(
+        not(feature = "tls-cert"),
+        allow(
+            dead_code,
+            reason = "only uploads and certificate schemes use the store"
+        )
+    )]
+    credentials: &'c RefCell<C>,
 }
 
-impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC, PAYLOAD, SUBS> {
+impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: CredentialStore>
+    Link<'m, '_, URC, PAYLOAD, SUBS, C>
+{
     /// One attempt: open the transport, CONNECT and restore the subscriptions by
     /// `deadline`, then serve until the link ends.
     #[allow(
         clippy::too_many_arguments,
         reason = "the borrowed parts of the runner"
     )]
-    async fn attempt<N: Network, C: CredentialStore>(
+    async fn attempt<N: Network>(
         &mut self,
         network: &mut N,
-        #[cfg_attr(not(feature = "tls-cert"), allow(unused_variables))] credentials: &mut C,
         #[cfg(feature = "tls-psk")]
         #[cfg_attr(not(feature = "tls-cert"), allow(unused_mut))]
         mut tls: Option<&mut crate::tls::TlsPsk<'_>>,
@@ -352,16 +370,25 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         // A certificate scheme reads its credentials (and needs the time) before any
         // connection is opened.
         #[cfg(feature = "tls-cert")]
-        let loaded = match crate::tls::plan::load(
-            config,
-            self.options.profile,
-            tls.as_deref_mut(),
-            credentials,
-        )
-        .await
-        {
-            Ok(loaded) => loaded,
-            Err(code) => return Attempt::Failed(code),
+        let loaded = {
+            let Ok(mut credentials) = self.credentials.try_borrow_mut() else {
+                return Attempt::Failed(CLIENT_START_FAILED);
+            };
+            #[allow(
+                clippy::await_holding_refcell_ref,
+                reason = "nothing else uses the store until the credentials are read"
+            )]
+            let loaded = crate::tls::plan::load(
+                config,
+                self.options.profile,
+                tls.as_deref_mut(),
+                &mut *credentials,
+            )
+            .await;
+            match loaded {
+                Ok(loaded) => loaded,
+                Err(code) => return Attempt::Failed(code),
+            }
         };
         let opened = self
             .serve_unlinked(with_deadline(
@@ -525,7 +552,12 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
             )
             .await;
             match event {
-                Either::First(mut pending) => {
+                Either::First(pending) => {
+                    #[cfg(feature = "tls-cert")]
+                    let Some(pending) = self.answer_credential(pending).await else {
+                        continue;
+                    };
+                    let mut pending = pending;
                     if let Request::Clean = pending.request() {
                         match with_timeout(DISCONNECT_BOUND, conn.disconnect()).await {
                             Ok(Ok(())) => debug!("disconnected"),
@@ -554,6 +586,9 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         match request {
             Request::Connect { .. } => Reply::Failed(ALREADY_CONNECTED),
             Request::Clean => Reply::Done,
+            // Answered before, by `answer_credential`.
+            #[cfg(feature = "tls-cert")]
+            Request::Credential(request) => Reply::Failed(request.failure()),
             Request::Publish {
                 qos,
                 retain,
@@ -695,6 +730,25 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         acknowledged(conn, &op, self.urcs, self.room).await
     }
 
+    /// Answers a credential request from the store (also while a link is up: it touches
+    /// the store alone); gives any other request back.
+    #[cfg(feature = "tls-cert")]
+    #[allow(
+        clippy::await_holding_refcell_ref,
+        reason = "the store is borrowed by one request at a time, and by nothing else \
+                  while the runner answers it"
+    )]
+    async fn answer_credential(&self, mut pending: Pending<'m>) -> Option<Pending<'m>> {
+        if !matches!(pending.request(), Request::Credential(_)) {
+            return Some(pending);
+        }
+        let Ok(mut credentials) = self.credentials.try_borrow_mut() else {
+            pending.answer(Reply::Failed(ErrorCode::BUSY));
+            return None;
+        };
+        answer_credential(&mut *credentials, self.state, pending).await
+    }
+
     /// Runs `future` while no link is up (connecting, backing off, reporting), answering
     /// requests meanwhile; `Err` with `AT+MQTTCLEAN`'s request, which ends the link.
     async fn serve_unlinked<F: Future>(&self, future: F) -> Result<F::Output, Pending<'m>> {
@@ -702,6 +756,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize> Link<'m, URC
         loop {
             match select(self.state.mailbox.receive(), future.as_mut()).await {
                 Either::First(pending) => {
+                    #[cfg(feature = "tls-cert")]
+                    let Some(pending) = self.answer_credential(pending).await else {
+                        continue;
+                    };
                     if let Some(clean) = answer_unlinked(self.state, pending) {
                         return Err(clean);
                     }
@@ -775,6 +833,22 @@ async fn acknowledged<IO: Io, const URC: usize>(
     }
 }
 
+/// Answers `pending` if it is a credential request (store, erase, read back); gives any
+/// other request back.
+#[cfg(feature = "tls-cert")]
+async fn answer_credential<'m, S: CredentialStore, const P: usize, const SUBS: usize>(
+    store: &mut S,
+    state: &MqttState<P, SUBS>,
+    mut pending: Pending<'m>,
+) -> Option<Pending<'m>> {
+    let Request::Credential(request) = pending.request() else {
+        return Some(pending);
+    };
+    let reply = crate::credentials::upload::carry_out(store, &state.slot, request).await;
+    pending.answer(reply);
+    None
+}
+
 /// Answers a request while no link is up; returns `AT+MQTTCLEAN`'s, which the caller
 /// answers once the link is gone.
 fn answer_unlinked<'m, const P: usize, const S: usize>(
@@ -795,6 +869,9 @@ fn answer_unlinked<'m, const P: usize, const S: usize>(
                 NULL_LINK
             })
         }
+        // Answered before, by `answer_credential`.
+        #[cfg(feature = "tls-cert")]
+        Request::Credential(request) => Reply::Failed(request.failure()),
         Request::Unsubscribe { .. } => {
             // Without a link there is nothing to tell the broker: forget the filter.
             if let Ok(slot) = state.slot.try_borrow() {

@@ -2,6 +2,8 @@
 //! share. Each command lives in its own file as a struct parsed from an [`Args`] cursor
 //! and carried out through the [`MqttClient`] handle.
 
+#[cfg(feature = "tls-cert")]
+mod certificate;
 mod clean;
 mod conn;
 mod conn_cfg;
@@ -9,6 +11,8 @@ mod long_credential;
 mod psk;
 mod publish;
 mod subscribe;
+#[cfg(feature = "tls-cert")]
+mod sysmfg;
 mod tls_names;
 mod user_cfg;
 
@@ -63,6 +67,19 @@ at_core::command_table! {
     }
 }
 
+#[cfg(feature = "tls-cert")]
+at_core::command_table! {
+    /// The credential commands (feature `tls-cert`), after [`MqttCommand`]'s in
+    /// `AT+CMD?` order.
+    pub enum CredentialCommand {
+        /// `AT+MQTTCERT`: upload, erase or list certificates and keys.
+        Cert = "+MQTTCERT": QUERY | SET,
+        /// `AT+SYSMFG`: ESP-AT's manufacturing store, namespaces `mqtt_ca`, `mqtt_cert`
+        /// and `mqtt_key`.
+        SysMfg = "+SYSMFG": QUERY | SET,
+    }
+}
+
 /// The MQTT commands, for the engine: a thin client of the [`Runner`](crate::Runner)
 /// through [`MqttClient`].
 pub struct MqttCommands<'a, const PAYLOAD: usize = 1024, const SUBS: usize = 10> {
@@ -80,7 +97,11 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttCommands<'a, PAYLOAD, SUBS
 
 impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PAYLOAD, SUBS> {
     fn command(&self, index: usize) -> Option<&'static CommandInfo> {
-        MqttCommand::TABLE.get(index)
+        let mqtt = MqttCommand::TABLE.get(index);
+        #[cfg(feature = "tls-cert")]
+        let mqtt = mqtt
+            .or_else(|| CredentialCommand::TABLE.get(index.checked_sub(MqttCommand::TABLE.len())?));
+        mqtt
     }
 
     async fn execute<C: Context>(
@@ -92,6 +113,26 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
     ) -> Result<Outcome, ErrorCode> {
         let client = self.client;
         let options = client.options();
+        #[cfg(feature = "tls-cert")]
+        if let Some(command) = index
+            .checked_sub(MqttCommand::TABLE.len())
+            .and_then(CredentialCommand::from_index)
+        {
+            return match (command, form) {
+                (CredentialCommand::Cert, Form::Query) => certificate::query(client, cx).await,
+                (CredentialCommand::Cert, _) => {
+                    certificate::Cert::parse(&mut args, PAYLOAD)?
+                        .run(client, cx)
+                        .await
+                }
+                (CredentialCommand::SysMfg, Form::Query) => sysmfg::query(cx).await,
+                (CredentialCommand::SysMfg, _) => {
+                    sysmfg::SysMfg::parse(&mut args, PAYLOAD)?
+                        .run(client, cx)
+                        .await
+                }
+            };
+        }
         let Some(command) = MqttCommand::from_index(index) else {
             return Err(ErrorCode::UNKNOWN_COMMAND);
         };

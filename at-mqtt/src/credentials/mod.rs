@@ -19,6 +19,16 @@ pub use ram::RamCredentials;
 
 #[cfg(feature = "tls-cert")]
 pub mod check;
+#[cfg(feature = "flash-credentials")]
+mod flash;
+#[cfg(feature = "tls-cert")]
+pub(crate) mod upload;
+
+#[cfg(feature = "flash-credentials")]
+pub use flash::{BadFlashRange, FlashCredentials};
+
+#[cfg(feature = "tls-cert")]
+pub use upload::STORE_FAILED;
 
 /// The three kinds of credential, named as ESP-AT's manufacturing namespaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
