@@ -11,6 +11,7 @@
 #                  TAP tests' SNTP server), gcc and libc6-dev (the host linker),
 #                  g++ (the fuzz crate's libfuzzer-sys compiles libFuzzer), libssl-dev
 #                  and pkg-config (at-mqtt's unit tests run a TLS-PSK broker on OpenSSL),
+#                  openssl (the certificate tests make their PKI with the command),
 #                  nodejs and npm (the
 #                  RP2040 emulator, tests/emulator);
 #                - the emulator's npm dependencies (`npm ci` in tests/emulator, from its
@@ -60,7 +61,7 @@ commands=(
 )
 if ! $broker_only; then
     commands+=("mosquitto_passwd:mosquitto" "ip:iproute2" "c++:g++" "dnsmasq:dnsmasq-base"
-        "node:nodejs" "npm:npm")
+        "node:nodejs" "npm:npm" "openssl:openssl")
 fi
 missing=()
 for entry in "${commands[@]}"; do

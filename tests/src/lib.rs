@@ -42,6 +42,7 @@ mod modem;
 mod netns;
 mod netns_broker;
 mod peer;
+pub mod pki;
 mod process;
 mod serial_port;
 mod testbed;

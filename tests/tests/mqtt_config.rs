@@ -30,6 +30,8 @@ fn usercfg_accepts_the_full_range_of_each_parameter() {
         ),
         // Scheme 2 (TLS-PSK) is accepted and stored; connecting is what fails.
         "AT+MQTTUSERCFG=0,2,\"psk\",\"\",\"\",0,0,\"\"".to_owned(),
+        // The certificate schemes with store indexes.
+        "AT+MQTTUSERCFG=0,5,\"cert\",\"\",\"\",3,3,\"\"".to_owned(),
         // Unquoted strings, as the seed's own examples write them.
         "AT+MQTTUSERCFG=0,1,bare,user,pass,0,0,/path".to_owned(),
         // The longest client ID a 256-byte command line can carry.
@@ -44,7 +46,7 @@ fn usercfg_accepts_the_full_range_of_each_parameter() {
     }
     // Without syslog a refusal is a plain ERROR.
     modem.exchange("AT+SYSLOG=0", &echoed("AT+SYSLOG=0", OK));
-    let line = "AT+MQTTUSERCFG=0,3,\"a\",\"\",\"\",0,0,\"\"";
+    let line = "AT+MQTTUSERCFG=0,6,\"a\",\"\",\"\",0,0,\"\"";
     modem.exchange(line, &echoed(line, ERROR));
 }
 
@@ -67,12 +69,15 @@ fn usercfg_refuses_each_wrong_parameter_with_its_code() {
     let refused: &[(&str, u16)] = &[
         ("AT+MQTTUSERCFG=1,1,\"id\",\"\",\"\",0,0,\"\"", 0x6011),
         ("AT+MQTTUSERCFG=0,0,\"id\",\"\",\"\",0,0,\"\"", 0x6013),
-        ("AT+MQTTUSERCFG=0,3,\"id\",\"\",\"\",0,0,\"\"", 0x6013),
+        // Schemes 3..5 need the certificates of at-host's tls-cert build; 6.. (WebSocket)
+        // do not exist here.
+        ("AT+MQTTUSERCFG=0,6,\"id\",\"\",\"\",0,0,\"\"", 0x6013),
         ("AT+MQTTUSERCFG=0,1,\"\",\"\",\"\",0,0,\"\"", 0x6015),
         (&long_user, 0x6019),
         (&long_password, 0x601C),
-        ("AT+MQTTUSERCFG=0,1,\"id\",\"\",\"\",1,0,\"\"", 0x601E),
-        ("AT+MQTTUSERCFG=0,1,\"id\",\"\",\"\",0,1,\"\"", 0x6020),
+        // cert_key_ID and CA_ID are credential store indexes, 0..=3.
+        ("AT+MQTTUSERCFG=0,1,\"id\",\"\",\"\",4,0,\"\"", 0x601E),
+        ("AT+MQTTUSERCFG=0,1,\"id\",\"\",\"\",0,4,\"\"", 0x6020),
         (&long_path, 0x6029),
     ];
     refuse_all(&mut modem, refused);

@@ -98,8 +98,11 @@ pub(crate) async fn load<C: CredentialStore>(
         let der = buffers.key.get(..key).unwrap_or_default();
         let secret = p256::SecretKey::from_sec1_der(der)
             .or_else(|_| p256::SecretKey::from_pkcs8_der(der))
-            .map_err(|_| KEY_READ_FAILED)?;
-        Some((cert, SigningKey::from(&secret)))
+            .map_err(|_| KEY_READ_FAILED);
+        // The key's DER stays in RAM no longer than it takes to parse it (the parsed key
+        // is wiped when the handshake drops it).
+        buffers.key.fill(0);
+        Some((cert, SigningKey::from(&secret?)))
     } else {
         None
     };

@@ -1,0 +1,211 @@
+//! A test PKI made by the `openssl` command at test time, P-256 throughout: a CA, server
+//! certificates (good, from another CA, expired, for another name), a client certificate,
+//! and their keys, as PEM for mosquitto and DER for the modem's credential store.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// What to tell someone whose machine lacks openssl.
+const INSTALL: &str = "the `openssl` command is required by the certificate tests and \
+    could not be run. Install it, e.g. on Debian or Ubuntu: `apt-get install -y openssl`.";
+
+/// The files of the test PKI, in a temporary directory that lives as long as it.
+pub struct Pki {
+    dir: TempDir,
+}
+
+/// Runs `openssl ARGS` in `dir`; fails loudly with its output.
+fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{INSTALL} ({e})"));
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+impl Pki {
+    /// Makes the CA `ca`, the other CA `other-ca`, and the certificates: `server`
+    /// (`localhost`, 127.0.0.1), `foreign` (the same names, from `other-ca`), `expired`
+    /// (the same names, expired yesterday), `wrong-name` (`wrong.example`), `client`.
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory for the PKI");
+        let pki = Self { dir };
+        pki.ca("ca", "at-mqtt test CA");
+        pki.ca("other-ca", "another CA");
+        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        pki.issue("server", "ca", "localhost", names, "365");
+        pki.issue("foreign", "other-ca", "localhost", names, "365");
+        pki.issue("expired", "ca", "localhost", names, "-1");
+        pki.issue(
+            "wrong-name",
+            "ca",
+            "wrong.example",
+            "subjectAltName=DNS:wrong.example",
+            "365",
+        );
+        pki.issue(
+            "client",
+            "ca",
+            "modem",
+            "extendedKeyUsage=clientAuth",
+            "365",
+        );
+        pki
+    }
+
+    fn key(&self, name: &str) {
+        let key = format!("{name}.key");
+        openssl(
+            self.dir.path(),
+            &[
+                "ecparam",
+                "-name",
+                "prime256v1",
+                "-genkey",
+                "-noout",
+                "-out",
+                &key,
+            ],
+        );
+    }
+
+    fn ca(&self, name: &str, common_name: &str) {
+        self.key(name);
+        let subject = format!("/CN={common_name}");
+        openssl(
+            self.dir.path(),
+            &[
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-subj",
+                &subject,
+                "-days",
+                "365",
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+        self.der(name);
+    }
+
+    /// A certificate `name` for `common_name`, signed by `issuer`, with the extension
+    /// line `extension`, valid for `days` (negative: already expired).
+    fn issue(&self, name: &str, issuer: &str, common_name: &str, extension: &str, days: &str) {
+        self.key(name);
+        let dir = self.dir.path();
+        let (csr, ext) = (format!("{name}.csr"), format!("{name}.ext"));
+        std::fs::write(dir.join(&ext), format!("{extension}\n")).expect("extension file");
+        openssl(
+            dir,
+            &[
+                "req",
+                "-new",
+                "-key",
+                &format!("{name}.key"),
+                "-subj",
+                &format!("/CN={common_name}"),
+                "-out",
+                &csr,
+            ],
+        );
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &format!("{issuer}.pem"),
+                "-CAkey",
+                &format!("{issuer}.key"),
+                "-CAcreateserial",
+                "-days",
+                days,
+                "-extfile",
+                &ext,
+                "-out",
+                &format!("{name}.pem"),
+            ],
+        );
+        self.der(name);
+        openssl(
+            dir,
+            &[
+                "ec",
+                "-in",
+                &format!("{name}.key"),
+                "-outform",
+                "DER",
+                "-out",
+                &format!("{name}.key.der"),
+            ],
+        );
+    }
+
+    fn der(&self, name: &str) {
+        openssl(
+            self.dir.path(),
+            &[
+                "x509",
+                "-in",
+                &format!("{name}.pem"),
+                "-outform",
+                "DER",
+                "-out",
+                &format!("{name}.der"),
+            ],
+        );
+    }
+
+    /// A file of the PKI, e.g. `server.pem`, `server.key`, `ca.der`, `client.key.der`.
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.path().join(file)
+    }
+
+    /// The bytes of a file of the PKI.
+    pub fn read(&self, file: &str) -> Vec<u8> {
+        std::fs::read(self.path(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+    }
+
+    /// mosquitto's TLS 1.3 listener lines on `port` presenting `server`; with
+    /// `require_client`, it requires a client certificate signed by the CA.
+    pub fn listener(&self, port: u16, server: &str, require_client: bool) -> Vec<String> {
+        let mut lines = vec![
+            format!("listener {port} 127.0.0.1"),
+            format!("cafile {}", self.path("ca.pem").display()),
+            format!("certfile {}", self.path(&format!("{server}.pem")).display()),
+            format!("keyfile {}", self.path(&format!("{server}.key")).display()),
+            "tls_version tlsv1.3".to_owned(),
+        ];
+        if require_client {
+            lines.push("require_certificate true".to_owned());
+        }
+        lines
+    }
+
+    /// Writes the modem's credential store under `state_dir` (at-host `--state-dir`):
+    /// the CA at index 0, the other CA at 1, the client certificate and key at 0.
+    pub fn write_store(&self, state_dir: &Path) {
+        let dir = state_dir.join("credentials");
+        std::fs::create_dir_all(&dir).expect("credentials directory");
+        for (file, from) in [
+            ("mqtt_ca.0.der", "ca.der"),
+            ("mqtt_ca.1.der", "other-ca.der"),
+            ("mqtt_cert.0.der", "client.der"),
+            ("mqtt_key.0.der", "client.key.der"),
+        ] {
+            std::fs::write(dir.join(file), self.read(from)).expect("credential file");
+        }
+    }
+}
