@@ -1,13 +1,17 @@
 //! Provisioning end to end: certificates uploaded over AT to `at-host` stay stored across
 //! `AT+RST` and, with `--state-dir`, across a restart of the simulator, as the boards'
-//! flash keeps them across resets and power loss.
+//! flash keeps them across resets and power loss; uploaded in PEM, then `AT+RST` and a
+//! restart, they serve a scheme 5 connect to a mosquitto TLS listener that requires the
+//! client certificate.
 #![allow(clippy::panic, reason = "a test fails by panicking, with a message")]
 
+use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use e2e_tests::at::{OK, PROMPT, echoed};
-use e2e_tests::{Modem, TIMEOUT};
+use e2e_tests::at::{CONNECTED, OK, PROMPT, echoed};
+use e2e_tests::pki::Pki;
+use e2e_tests::{Broker, Modem, TIMEOUT};
 
 const CA_PEM: &[u8] = include_bytes!("../../at-mqtt/tests/fixtures/client.crt.pem");
 const CA_DER: &[u8] = include_bytes!("../../at-mqtt/tests/fixtures/client.crt.der");
@@ -129,4 +133,56 @@ fn a_refused_upload_leaves_the_stored_item_on_disk() {
     let stored = std::fs::read(state.path().join("credentials/mqtt_ca.1.der"))
         .unwrap_or_else(|e| panic!("the CA's file: {e}"));
     assert_eq!(stored, CA_DER);
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap_or_else(|e| panic!("a free port: {e}"))
+        .port()
+}
+
+#[test]
+fn certificates_uploaded_over_at_serve_a_tls_connect_after_a_restart() {
+    let pki = Pki::generate();
+    let port = free_port();
+    let listener = pki.listener(port, "server", true);
+    let listener: Vec<&str> = listener.iter().map(String::as_str).collect();
+    let _broker = Broker::with_config(&listener);
+    let state = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let dir = state_dir_arg(state.path());
+
+    // Provisioning: the CA, the client certificate and its key, as openssl wrote them
+    // (PEM; the key SEC1), at index 2.
+    let mut first = modem(&["--state-dir", &dir]);
+    first.exchange("AT+SYSLOG=1", OK);
+    upload(&mut first, "ca", 2, &pki.read("ca.pem"));
+    upload(&mut first, "cert", 2, &pki.read("client.pem"));
+    upload(&mut first, "key", 2, &pki.read("client.key"));
+    reset(&mut first);
+    let provisioning = first.transcript();
+    first.process().terminate(Duration::from_secs(5));
+    drop(first);
+
+    // A new power-on of the simulator: the time from SNTP, scheme 5 with index 2.
+    let mut second = modem(&["--state-dir", &dir]);
+    second.exchange("AT+SYSLOG=1", OK);
+    second.exchange("AT+CIPSNTPCFG=1,0", OK);
+    second.send_line("AT+CIPSNTPTIME?");
+    let time = second.read_until(OK, TIMEOUT);
+    assert!(
+        !String::from_utf8_lossy(&time).contains("1970"),
+        "the clock is set: {}",
+        String::from_utf8_lossy(&time)
+    );
+    second.exchange(r#"AT+MQTTUSERCFG=0,5,"provisioned","","",2,2,"""#, OK);
+    second.exchange(
+        &format!("AT+MQTTCONN=0,\"localhost\",{port},0"),
+        &[CONNECTED, OK].concat(),
+    );
+    second.exchange(r#"AT+MQTTPUB=0,"provisioned/hello","over TLS",1,0"#, OK);
+    eprintln!(
+        "--- provisioning ---\n{provisioning}\n--- after the restart ---\n{}",
+        second.transcript()
+    );
 }
