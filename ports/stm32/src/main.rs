@@ -36,6 +36,15 @@ const BOARD: &str = "nucleo-f429zi";
 /// Sockets the network stack can hold at once: the DHCP client, DNS, TCP for MQTT, and
 /// the UDP socket of an SNTP exchange.
 const SOCKETS: usize = 4;
+/// The credential store (feature `tls-cert`): bank 2's last two 128 KiB sectors, which
+/// memory.x leaves out of the image (offsets in bank 2's 128 KiB-sector region, which
+/// starts at 0x08120000).
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_STORE: core::ops::Range<u32> = (5 * 128 * 1024)..(7 * 128 * 1024);
+/// The credential store's work buffer: the largest upload (the 1 KiB request slot) and
+/// the map's item header.
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_BUFFER: usize = at_mqtt::budget::PAYLOAD_BYTES + 64;
 
 /// The Ethernet MAC with the LAN8742A PHY behind its station management interface.
 type EthDevice = Ethernet<'static, ETH, GenericPhy<Sma<'static, ETH_SMA>>>;
@@ -100,6 +109,19 @@ async fn main(spawner: Spawner) -> ! {
     {
         modem = modem.with_tls_psk(&mut rng);
     }
+    // Certificates and keys in the reserved sectors; they survive AT+RST and power loss.
+    // The CPU stalls on flash reads while a sector is erased (up to about 2 s).
+    #[cfg(feature = "tls-cert")]
+    let store = at_mqtt::credentials::FlashCredentials::<_, CREDENTIAL_BUFFER>::new(
+        embassy_embedded_hal::adapter::BlockingAsync::new(
+            embassy_stm32::flash::Flash::new_blocking(p.FLASH)
+                .into_blocking_regions()
+                .bank2_region3,
+        ),
+        CREDENTIAL_STORE,
+    );
+    #[cfg(feature = "tls-cert")]
+    let mut modem = modem.with_credentials(store.expect("the credential store's range"));
     let reset = || SCB::sys_reset();
     // `AT+UART_CUR`: USART3 has one baud-rate register for both directions.
     let set_baud_rate = |_: &mut _, tx: &mut usart::BufferedUartTx<'_>, baud| {
