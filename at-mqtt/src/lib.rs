@@ -6,7 +6,9 @@
 //! - [`MqttCommands`] is a [`CommandSet`](at_core::CommandSet) for the engine:
 //!   `AT+MQTTUSERCFG`, `AT+MQTTLONGCLIENTID`, `AT+MQTTLONGUSERNAME`,
 //!   `AT+MQTTLONGPASSWORD`, `AT+MQTTPSK`, `AT+MQTTCONNCFG`, `AT+MQTTCONN`, `AT+MQTTPUB`,
-//!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN`. It parses, then calls
+//!   `AT+MQTTPUBRAW`, `AT+MQTTSUB`, `AT+MQTTUNSUB`, `AT+MQTTCLEAN` (feature `tls-cert`:
+//!   also `AT+MQTTSNI`, `AT+MQTTALPN`, and the uploads `AT+MQTTCERT` and `AT+SYSMFG`,
+//!   which the runner checks and keeps in its [`credentials`] store). It parses, then calls
 //!   the typed methods of [`MqttClient`], which downstream command sets may use too;
 //! - [`Runner`] alone owns the broker link: the minimq session, the link state, the
 //!   subscriptions and every connect/disconnect URC. It answers every request it takes.
@@ -48,7 +50,10 @@
 //!
 //! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
 //! UDP), `tls-psk` (scheme
-//! 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2: certificates), and `defmt` or `log` for the runner's log of every failure it handles.
+//! 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2: certificates; their
+//! uploads, checked by [`credentials::check`]), `flash-credentials` (the boards' flash
+//! store, `credentials::FlashCredentials`), and `defmt` or `log` for the runner's log of
+//! every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -8,8 +8,11 @@
 //!
 //! Implementations: [`NoCredentials`] (none; certificate schemes fail with
 //! `ERROR`), [`FixedCredentials`] (built into the image), [`RamCredentials`] (lost at
-//! reset), and, in the ports and the feature-gated modules, a flash one
-//! (`sequential-storage`) and a directory one (simulator).
+//! reset), `FlashCredentials` (feature `flash-credentials`: the boards' flash, on
+//! sequential-storage), and the simulator's directory store in `ports/host`.
+//!
+//! Feature `tls-cert`: `check` is the upload check every store's items pass (PEM or DER
+//! in, DER out); `upload` is the runner's side of `AT+MQTTCERT` and `AT+SYSMFG`.
 
 mod fixed;
 mod ram;

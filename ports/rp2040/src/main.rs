@@ -49,7 +49,8 @@ const FLASH_BYTES: usize = 2 * 1024 * 1024;
 /// The credential store (feature `tls-cert`): the flash's last 64 KiB, 16 sectors of
 /// 4 KiB, which memory.x leaves out of the image (offsets from the start of the flash).
 #[cfg(feature = "tls-cert")]
-const CREDENTIAL_STORE: core::ops::Range<u32> = (FLASH_BYTES as u32 - 64 * 1024)..FLASH_BYTES as u32;
+const CREDENTIAL_STORE: core::ops::Range<u32> =
+    (FLASH_BYTES as u32 - 64 * 1024)..FLASH_BYTES as u32;
 /// The credential store's work buffer: the largest upload (the 1 KiB request slot) and
 /// the map's item header.
 #[cfg(feature = "tls-cert")]
