@@ -2,7 +2,8 @@
 //! store. `AT+MQTTCERT` (seed) and `AT+SYSMFG` (esp-at) upload PEM and DER, read back,
 //! list and erase; every refusal has its code (under `AT+SYSLOG=1`), stores nothing and
 //! leaves the modem usable; an upload while a link is up keeps the link; credentials
-//! uploaded over AT serve a scheme 5 connect.
+//! uploaded over AT serve a scheme 5 connect; on the flash store they survive a restart,
+//! and a power cut during an upload keeps the item stored before.
 
 #![allow(missing_docs, reason = "test crate")]
 #![allow(
@@ -20,11 +21,12 @@ use std::future::pending;
 
 use at_core::mock::{block_on, show};
 use at_core::{Config, Profile};
-use at_mqtt::credentials::{CredentialStore, NoCredentials, RamCredentials};
+use at_mqtt::credentials::{CredentialStore, FlashCredentials, NoCredentials, RamCredentials};
 use at_mqtt::setup::Clock;
 use at_mqtt::{Modem, ModemResources, Options};
 use embassy_futures::select::{Either, select};
 use embassy_time::Duration;
+use support::flash::{RANGE, SimulatedFlash};
 use support::pki::{self, Seen, Spec};
 use support::{Broker, HostLine, MockNetwork, Sent};
 
@@ -408,4 +410,85 @@ fn credentials_uploaded_over_at_serve_a_scheme_5_connect() {
             show(&reply)
         );
     });
+}
+
+type Flash = FlashCredentials<SimulatedFlash, 1100>;
+
+fn flash_store(flash: SimulatedFlash) -> Flash {
+    Flash::new(flash, RANGE).expect("a valid range")
+}
+
+/// The flash store across modem power-ons: an upload stays; a power cut in the middle of
+/// replacing it (the store fails, `0x010A0004`) leaves the old item after the next
+/// power-on, and the modem answers meanwhile.
+#[test]
+fn the_flash_store_keeps_uploads_across_power_ons_and_power_cuts() {
+    let mut store = flash_store(SimulatedFlash::erased());
+    scenario(
+        Profile::EspAt,
+        &Broker::new(),
+        &mut store,
+        async |host, _| {
+            start(&host).await;
+            let write = format!("AT+SYSMFG=2,\"mqtt_ca\",\"mqtt_ca.0\",8,{}", CERT_PEM.len());
+            upload(&host, &write, CERT_PEM).await;
+        },
+    );
+
+    let mut flash = store.into_flash();
+    // The next write loses power after a few words.
+    flash.budget = Some(40);
+    let mut store = flash_store(flash);
+    scenario(
+        Profile::Seed,
+        &Broker::new(),
+        &mut store,
+        async |host, _| {
+            start(&host).await;
+            assert_eq!(
+                listed(&host).await,
+                format!("+MQTTCERT:\"ca\",0,{}", CERT_DER.len()),
+                "kept across the power-on"
+            );
+            let line = format!("AT+MQTTCERT=\"ca\",0,{}", KEY_SEC1_DER.len());
+            // A key is not a CA: refused before the store is touched.
+            host.send(&line);
+            host.expect(b">").await;
+            host.send_bytes(KEY_SEC1_DER);
+            refused_with(&host.expect(ERROR).await, 0x010a_6022);
+            let line = format!("AT+MQTTCERT=\"cert\",0,{}", CERT_DER.len());
+            host.send(&line);
+            host.expect(b">").await;
+            host.send_bytes(CERT_DER);
+            refused_with(&host.expect(ERROR).await, 0x010a_0004);
+            usable(&host).await;
+        },
+    );
+
+    let mut flash = store.into_flash();
+    flash.budget = None;
+    let mut store = flash_store(flash);
+    scenario(
+        Profile::EspAt,
+        &Broker::new(),
+        &mut store,
+        async |host, _| {
+            start(&host).await;
+            let reply = host
+                .exchange(r#"AT+SYSMFG=1,"mqtt_ca","mqtt_ca.0""#, OK)
+                .await;
+            let mut expected =
+                format!("+SYSMFG:\"mqtt_ca\",\"mqtt_ca.0\",8,{},", CERT_DER.len()).into_bytes();
+            expected.extend_from_slice(CERT_DER);
+            expected.extend_from_slice(b"\r\n\r\nOK\r\n");
+            assert_eq!(reply, expected, "the CA survived the cut write");
+            let reply = host
+                .exchange(r#"AT+SYSMFG=1,"mqtt_cert","mqtt_cert.0""#, ERROR)
+                .await;
+            refused_with(&reply, 0x010a_0005);
+            // The store takes writes again.
+            let line = format!("AT+MQTTCERT=\"cert\",0,{}", CERT_DER.len());
+            upload(&host, &line, CERT_DER).await;
+        },
+    );
 }

@@ -9,6 +9,7 @@
 
 #![allow(dead_code, reason = "each test uses a different part")]
 
+pub mod flash;
 pub mod pki;
 pub mod tls;
 
