@@ -39,6 +39,15 @@ const BOARD: &str = "esp32c3";
 /// Sockets the network stack can hold at once: the DHCP client, DNS, TCP for MQTT, and
 /// the UDP socket of an SNTP exchange.
 const SOCKETS: usize = 4;
+/// The credential store (feature `tls-cert`): the `nvs` partition of espflash's default
+/// partition table (0x9000, 24 KiB: six 4 KiB sectors), which this firmware does not use
+/// otherwise; absolute flash offsets.
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_STORE: core::ops::Range<u32> = 0x9000..0xF000;
+/// The credential store's work buffer: the largest upload (the 1 KiB request slot) and
+/// the map's item header.
+#[cfg(feature = "tls-cert")]
+const CREDENTIAL_BUFFER: usize = at_mqtt::budget::PAYLOAD_BYTES + 64;
 
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
@@ -107,6 +116,16 @@ async fn main(spawner: Spawner) -> ! {
     } else {
         log::warn!("no true random source: scheme 2 (TLS-PSK) is off");
     }
+    // Certificates and keys in the nvs partition; they survive AT+RST and power loss.
+    #[cfg(feature = "tls-cert")]
+    let store = at_mqtt::credentials::FlashCredentials::<_, CREDENTIAL_BUFFER>::new(
+        embassy_embedded_hal::adapter::BlockingAsync::new(esp_storage::FlashStorage::new(
+            peripherals.FLASH,
+        )),
+        CREDENTIAL_STORE,
+    );
+    #[cfg(feature = "tls-cert")]
+    let mut modem = modem.with_credentials(store.expect("the credential store's range"));
     let reset = || esp_hal::system::software_reset();
     // `AT+UART_CUR`: UART1 has one clock divider for both directions.
     let set_baud_rate = |_: &mut _, tx: &mut esp_hal::uart::UartTx<'_, _>, baud| {
