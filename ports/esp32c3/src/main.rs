@@ -107,6 +107,13 @@ async fn main(spawner: Spawner) -> ! {
     } else {
         log::warn!("no true random source: scheme 2 (TLS-PSK) is off");
     }
+    // Certificates (feature `tls-cert`): uploaded over AT (`AT+MQTTCERT`, `AT+SYSMFG`)
+    // into RAM, lost at reset: three items (e.g. the CA, client certificate and key of 0).
+    #[cfg(feature = "tls-cert")]
+    static CREDENTIALS: ConstStaticCell<at_mqtt::credentials::RamCredentials<1024, 3>> =
+        ConstStaticCell::new(at_mqtt::credentials::RamCredentials::new());
+    #[cfg(feature = "tls-cert")]
+    let mut modem = modem.with_credentials(CREDENTIALS.take());
     let reset = || esp_hal::system::software_reset();
     // `AT+UART_CUR`: UART1 has one clock divider for both directions.
     let set_baud_rate = |_: &mut _, tx: &mut esp_hal::uart::UartTx<'_, _>, baud| {

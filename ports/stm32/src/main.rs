@@ -100,6 +100,13 @@ async fn main(spawner: Spawner) -> ! {
     {
         modem = modem.with_tls_psk(&mut rng);
     }
+    // Certificates (feature `tls-cert`): uploaded over AT (`AT+MQTTCERT`, `AT+SYSMFG`)
+    // into RAM, lost at reset: three items (e.g. the CA, client certificate and key of 0).
+    #[cfg(feature = "tls-cert")]
+    static CREDENTIALS: ConstStaticCell<at_mqtt::credentials::RamCredentials<1024, 3>> =
+        ConstStaticCell::new(at_mqtt::credentials::RamCredentials::new());
+    #[cfg(feature = "tls-cert")]
+    let mut modem = modem.with_credentials(CREDENTIALS.take());
     let reset = || SCB::sys_reset();
     // `AT+UART_CUR`: USART3 has one baud-rate register for both directions.
     let set_baud_rate = |_: &mut _, tx: &mut usart::BufferedUartTx<'_>, baud| {
