@@ -13,6 +13,7 @@
 #   engine-bench     cargo bench -p at-core --bench engine (wall-clock reference)
 #   roundtrip-bench  cargo bench -p at-host --bench roundtrip (wall-clock reference)
 #   emulator         scripts/emulator-bench.sh 20 (the emulated board, 20 runs)
+#   tls-handshake    cargo bench -p at-host --bench handshake (connect time per scheme)
 # The file starts with the machine, date, toolchain and commit of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,13 @@ roundtrip=$(cargo bench -q -p at-host --bench roundtrip 2>/dev/null | grep '^|')
 } | section roundtrip-bench "Simulator round trips (wall clock)"
 
 scripts/emulator-bench.sh 20 | section emulator "RP2040 in the emulator"
+handshake=$(cargo bench -q -p at-host --bench handshake 2>/dev/null | grep '^|')
+{
+  echo "\`cargo bench -p at-host --bench handshake\`: \`AT+MQTTCONN\` to its \`OK\` on at-host"
+  echo "(release) against mosquitto's TLS 1.3 listeners on loopback, per scheme (wall clock)."
+  echo
+  echo "$handshake"
+} | section tls-handshake "TLS handshake per scheme (simulator)"
 
 mv "$out" BENCHMARKS.md
 trap - EXIT

@@ -47,6 +47,8 @@ BOARDS = [
 VARIANTS = [
     ("no TLS", ["--no-default-features"]),
     ("TLS-PSK", []),
+    # Certificates (schemes 3, 4, 5): not in the default image, and without a target.
+    ("TLS-cert", ["--features", "tls-cert"]),
 ]
 # Targets (flash bytes, static RAM bytes) per port and configuration. The ESP32-C3's is
 # its size before this footprint work (TLS-PSK build): no larger than that.
@@ -236,12 +238,15 @@ def footprint(size: str, readobj: str) -> list[str]:
                 sys.exit(f"no image {elf}: run scripts/size-report.py --build")
             m = measure(size, readobj, elf)
             text, data, bss = m["berkeley"]
-            flash_limit, ram_limit = TARGETS[(port, variant)]
+            if (port, variant) in TARGETS:
+                flash_limit, ram_limit = TARGETS[(port, variant)]
+                flash_target = f"<= {limit_text(flash_limit)}: {verdict(m['flash'], flash_limit)}"
+                ram_target = f"<= {limit_text(ram_limit)}: {verdict(m['ram'], ram_limit)}"
+            else:
+                flash_target = ram_target = "-"
             rows.append(
-                f"| {board} | {variant} | {n(m['flash'])} | <= {limit_text(flash_limit)}: "
-                f"{verdict(m['flash'], flash_limit)} | {n(m['ram'])} | "
-                f"<= {limit_text(ram_limit)}: {verdict(m['ram'], ram_limit)} "
-                f"| {n(text)} / {n(data)} / {n(bss)} |"
+                f"| {board} | {variant} | {n(m['flash'])} | {flash_target} | {n(m['ram'])} | "
+                f"{ram_target} | {n(text)} / {n(data)} / {n(bss)} |"
             )
             if variant != "TLS-PSK":
                 continue
