@@ -42,6 +42,9 @@ def instructions(workload: str, count: int) -> tuple[int, str]:
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out_file}",
+                # Only the engine's run (or the reference copies), not building the input.
+                "--toggle-collect=*engine_cost::run_engine*",
+                "--toggle-collect=*engine_cost::copy_twice*",
                 str(EXAMPLE),
                 workload,
                 str(count),
