@@ -275,6 +275,11 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
                 None => pending::<()>().await,
             }
         };
+        // Only here, before waiting, does written output have to reach the UART: URCs
+        // written one after the other go out in one flush.
+        if self.port.needs_flush() {
+            self.port.flush().await;
+        }
         match select3(self.port.fill(), urc, timer).await {
             Either3::First(()) => Wake::Input,
             Either3::Second(()) => Wake::Urc,
@@ -303,7 +308,11 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
         let mut future = pin!(future);
         loop {
             if self.wrote || self.port.closed() {
-                // Never break a response; with the UART gone, just finish.
+                // Never break a response; with the UART gone, just finish. What the
+                // command wrote goes out before it waits.
+                if self.port.needs_flush() {
+                    self.port.flush().await;
+                }
                 return future.await;
             }
             // Poll the command first: if it is already done, input buffered meanwhile
@@ -440,13 +449,13 @@ impl<const URC: usize> Engine<'_, URC> {
                     return Ok(stop);
                 }
             }
-            if port.needs_flush() {
-                port.flush().await;
-            }
             if let Some(error) = port.ended {
                 return Err(error);
             }
             if port.eof {
+                if port.needs_flush() {
+                    port.flush().await;
+                }
                 return Ok(Stop::EndOfInput);
             }
             let mut session = Session {
