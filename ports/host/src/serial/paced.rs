@@ -39,7 +39,7 @@ pub const TX_BUFFER_BYTES: usize = 512;
 
 /// A write waits for this much room in the transmit buffer (or for room for all its
 /// bytes, if fewer), as a driver refills its buffer at a threshold, not at every byte.
-const TX_THRESHOLD: usize = 64;
+const TX_THRESHOLD: usize = 16;
 
 /// Bytes taken from the host's side at a time (arrived or not yet).
 const RX_CHUNK_BYTES: usize = 256;
