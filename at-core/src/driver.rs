@@ -18,7 +18,9 @@ use crate::command::parse_line;
 use crate::engine::{Inbox, Input, State};
 use crate::line::MAX_LINE_CONTENT;
 use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
-use crate::{Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop};
+use crate::{
+    Args, CommandSet, Context, Engine, ErrorCode, Form, Outcome, Profile, RawDataTimeout, Stop,
+};
 
 /// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus what
 /// went wrong with them.
@@ -581,7 +583,12 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     if !forms.contains(parsed.form) {
         return Err(ErrorCode::FORM_NOT_SUPPORTED);
     }
-    let args = Args::new(parsed.params).map_err(ErrorCode::from)?;
+    // Only the set form has parameters: the others get an empty cursor, unscanned.
+    let args = if parsed.form == Form::Set {
+        Args::new(parsed.params).map_err(ErrorCode::from)?
+    } else {
+        Args::omitted()
+    };
     match found {
         Found::Basic(command) => {
             if let Some(reply) = basic::execute_at_once(command, &mut session.state.settings) {
