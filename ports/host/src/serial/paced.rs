@@ -11,10 +11,11 @@
 //! - a write puts bytes into the transmit buffer once it has room for them and returns;
 //!   bytes reach the host's side once they have left the line (delivered at the next
 //!   write or flush after that); a flush returns once the buffer has drained;
-//! - a read hands over the bytes that have arrived by now: bytes the host sent arrive
-//!   back to back from the first one, and bytes that were already waiting when the
-//!   reader came back arrived while it was away (as a receive ring fills on its own),
-//!   though not before its previous read returned.
+//! - a read hands over the bytes that have arrived by now, once at least 16 of them (or
+//!   all it holds) have: bytes the host sent arrive back to back from the first one,
+//!   and bytes that were already waiting when the reader came back arrived while it was
+//!   away (as a receive ring fills on its own), though not before its previous read
+//!   returned.
 //!
 //! The runtime's timer has a resolution of a millisecond, about 12 byte times at 115200
 //! baud, so the last stretch of each wait yields to the runtime until the time has come
@@ -40,6 +41,9 @@ pub const TX_BUFFER_BYTES: usize = 512;
 /// A write waits for this much room in the transmit buffer (or for room for all its
 /// bytes, if fewer), as a driver refills its buffer at a threshold, not at every byte.
 const TX_THRESHOLD: usize = 16;
+
+/// Received bytes are handed over once this many (or all held, if fewer) have arrived.
+const RX_GROUP_BYTES: usize = 16;
 
 /// Bytes taken from the host's side at a time (arrived or not yet).
 const RX_CHUNK_BYTES: usize = 256;
@@ -173,16 +177,18 @@ impl<T: Read> Read for Paced<T> {
             self.held_len = n;
             self.clock.book(earliest, n);
         }
-        // The first held byte has arrived once at most `held_len - 1` are still on
-        // their way.
-        let first_at = self
+        // Handed over in groups, as a receive interrupt comes at a FIFO threshold (one
+        // wait per group, not per byte): the group has arrived once at most
+        // `held_len - group` bytes are still on their way.
+        let group = self.held_len.min(RX_GROUP_BYTES).min(buf.len());
+        let group_at = self
             .clock
             .busy_until
-            .checked_sub(self.clock.bytes_time(self.held_len - 1))
+            .checked_sub(self.clock.bytes_time(self.held_len - group))
             .unwrap_or(self.clock.busy_until);
-        wait_until(first_at).await;
+        wait_until(group_at).await;
         let arrived = self.held_len - self.clock.unfinished(Instant::now()).min(self.held_len);
-        let n = arrived.max(1).min(buf.len());
+        let n = arrived.max(group).min(buf.len());
         buf[..n].copy_from_slice(&self.held[..n]);
         self.held.copy_within(n..self.held_len, 0);
         self.held_len -= n;
