@@ -42,6 +42,9 @@ def instructions(workload: str, count: int) -> tuple[int, str]:
                 "valgrind",
                 "--tool=callgrind",
                 f"--callgrind-out-file={out_file}",
+                # Only the engine's run (or the reference copies), not building the input.
+                "--toggle-collect=*engine_cost::run_engine*",
+                "--toggle-collect=*engine_cost::copy_twice*",
                 str(EXAMPLE),
                 workload,
                 str(count),
@@ -105,7 +108,9 @@ def main() -> int:
         f"Instructions the at-core engine executes per input byte, counted by {valgrind} "
         f"(`--tool=callgrind`) on `at-core/examples/engine_cost.rs` built in release with "
         f"{rustc} for x86_64 (`scripts/engine-cost.py {count}`): {count} repetitions minus "
-        f"a run without any, so process start and set-up are not counted. Echo off; "
+        f"a run without any, counting only the example's `run_engine` (callgrind's "
+        f"`--toggle-collect`), so process start, set-up and building the input are not "
+        f"counted. Echo off; "
         f"line framing, command lookup, parameter parsing and unescaping, and the `OK`; "
         f"the handlers read the parameters as at-mqtt's do and stop there. Deterministic: "
         f"the same build gives the same counts."

@@ -200,6 +200,21 @@ impl<'a> Args<'a> {
         })
     }
 
+    /// The cursor [`new`](Self::new) makes of an empty text (one omitted field), for
+    /// the forms without parameters, without scanning anything.
+    pub(crate) fn omitted() -> Self {
+        let mut lengths = [NOT_CACHED; CACHED_FIELDS];
+        if let Some(first) = lengths.first_mut() {
+            *first = 0;
+        }
+        Self {
+            rest: &mut [],
+            index: 0,
+            count: 1,
+            lengths,
+        }
+    }
+
     /// The number of fields on the line (omitted ones included).
     pub fn len(&self) -> usize {
         self.count
@@ -368,6 +383,21 @@ fn parse_decimal(text: &[u8]) -> Result<i64, ArgErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn omitted_is_what_new_makes_of_an_empty_text() {
+        let made = Args::new(&mut []).expect("an empty text parses");
+        let omitted = Args::omitted();
+        assert_eq!(
+            (
+                omitted.count,
+                omitted.index,
+                omitted.lengths,
+                omitted.rest.len()
+            ),
+            (made.count, made.index, made.lengths, made.rest.len())
+        );
+    }
 
     fn with_args<R>(text: &str, f: impl FnOnce(&mut Args<'_>) -> R) -> R {
         let mut buf = [0u8; 300];

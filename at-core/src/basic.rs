@@ -33,6 +33,19 @@ pub(crate) enum BasicReply {
     Restart,
 }
 
+/// Runs at once a basic command that writes nothing (`AT`, `ATE0`, `ATE1`, `AT+RST`):
+/// the line's fast path; `None` for the others, which [`execute`] runs.
+pub(crate) fn execute_at_once(command: Basic, settings: &mut Settings) -> Option<BasicReply> {
+    match command {
+        Basic::At => {}
+        Basic::EchoOff => settings.echo = false,
+        Basic::EchoOn => settings.echo = true,
+        Basic::Restart => return Some(BasicReply::Restart),
+        Basic::Version | Basic::Commands | Basic::SysLog => return None,
+    }
+    Some(BasicReply::Outcome(Outcome::Ok))
+}
+
 /// Runs a basic command.
 pub(crate) async fn execute<C: Context, S: CommandSet>(
     command: Basic,
@@ -43,11 +56,12 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
     config: &Config,
     commands: &S,
 ) -> Result<BasicReply, ErrorCode> {
+    if let Some(reply) = execute_at_once(command, settings) {
+        return Ok(reply);
+    }
     match command {
-        Basic::At => {}
-        Basic::EchoOff => settings.echo = false,
-        Basic::EchoOn => settings.echo = true,
-        Basic::Restart => return Ok(BasicReply::Restart),
+        // Done by `execute_at_once`.
+        Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart => {}
         Basic::Version => {
             let mut line = LineBuf::<96>::new();
             let _ = write!(

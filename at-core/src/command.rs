@@ -68,7 +68,11 @@ impl CommandInfo {
 
     /// Whether `name` (as received) matches this row, ignoring ASCII case.
     pub fn matches(&self, name: &[u8]) -> bool {
-        self.name.as_bytes().eq_ignore_ascii_case(name)
+        let row = self.name.as_bytes();
+        // Most rows differ in length: rejected before any byte is compared. Then byte
+        // by byte, stopping at the first difference (the standard library's
+        // slice `eq_ignore_ascii_case` lowercases whole chunks first).
+        row.len() == name.len() && row.iter().zip(name).all(|(a, b)| a.eq_ignore_ascii_case(b))
     }
 }
 
@@ -180,6 +184,22 @@ impl<A: CommandSet, B: CommandSet> CommandSet for (A, B) {
         } else {
             self.1.execute(index - first, form, args, cx).await
         }
+    }
+
+    /// `A`'s index of `name`, else `B`'s after `A`'s rows (one scan of each table).
+    fn find(&self, name: &[u8]) -> Option<usize> {
+        match self.0.find(name) {
+            Some(index) => Some(index),
+            None => self.1.find(name).map(|index| index + self.0.len()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len() + self.1.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty() && self.1.is_empty()
     }
 
     /// `A`'s description, else `B`'s.

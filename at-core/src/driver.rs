@@ -15,10 +15,12 @@ use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
 use crate::command::parse_line;
-use crate::engine::{Inbox, Input, READ_CHUNK, State};
+use crate::engine::{Inbox, Input, State};
 use crate::line::MAX_LINE_CONTENT;
 use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
-use crate::{Args, CommandSet, Context, Engine, ErrorCode, Outcome, Profile, RawDataTimeout, Stop};
+use crate::{
+    Args, CommandSet, Context, Engine, ErrorCode, Form, Outcome, Profile, RawDataTimeout, Stop,
+};
 
 /// The UART halves of one [`Engine::run`] call, over the engine's [`Inbox`], plus what
 /// went wrong with them.
@@ -33,6 +35,8 @@ struct Port<'p, R, W> {
     /// A receive error that only damaged input, not yet handled.
     fault: Option<ErrorKind>,
     eof: bool,
+    /// Bytes were written since the last flush: only then does a flush reach the UART.
+    unflushed: bool,
 }
 
 /// Whether a read error means the line is gone (rather than a damaged byte).
@@ -95,24 +99,62 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         if bytes.is_empty() {
             return true;
         }
-        match self.tx.write_all(bytes).await {
+        self.unflushed = true;
+        match write_all(self.tx, bytes).await {
             Ok(()) => true,
-            Err(e) => {
-                self.write_failed(embedded_io_async::Error::kind(&e));
+            Err(kind) => {
+                self.write_failed(kind);
                 false
             }
         }
     }
 
+    /// Whether [`flush`](Self::flush) has anything to do (checked before it on the
+    /// line's path, which mostly has not).
+    fn needs_flush(&self) -> bool {
+        self.unflushed || !self.inbox.echo.is_empty()
+    }
+
+    /// Writes the pending echo, then flushes the UART if anything was written since the
+    /// last flush.
     async fn flush(&mut self) {
-        let echo = core::mem::take(&mut self.inbox.echo);
-        if self.write(&echo).await
+        if self.tx_failed {
+            // Not delivered, as the rest of the output.
+            self.inbox.echo.clear();
+            return;
+        }
+        if !self.inbox.echo.is_empty() {
+            self.unflushed = true;
+            let written = write_all(self.tx, &self.inbox.echo).await;
+            self.inbox.echo.clear();
+            if let Err(kind) = written {
+                self.write_failed(kind);
+                return;
+            }
+        }
+        if core::mem::take(&mut self.unflushed)
             && let Err(e) = self.tx.flush().await
         {
             self.write_failed(embedded_io_async::Error::kind(&e));
         }
     }
 }
+
+/// Writes all of `bytes` to `tx`. Unlike `Write::write_all`, a UART that takes no bytes
+/// is a write error (`WriteZero`), not a panic.
+async fn write_all<W: Write>(tx: &mut W, mut bytes: &[u8]) -> Result<(), ErrorKind> {
+    while !bytes.is_empty() {
+        match tx.write(bytes).await {
+            Ok(0) => return Err(ErrorKind::WriteZero),
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(e) => return Err(embedded_io_async::Error::kind(&e)),
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of a URC copied out of the queue and written at a time.
+const URC_CHUNK: usize = 128;
 
 /// A running command's view of the engine: implements [`Context`].
 struct Session<'s, 'q, 'p, R, W, const URC: usize> {
@@ -137,7 +179,7 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         let Some(len) = urcs.front_len() else {
             return;
         };
-        let mut chunk = [0u8; READ_CHUNK];
+        let mut chunk = [0u8; URC_CHUNK];
         let mut offset = 0;
         while offset < len {
             let n = urcs.peek(offset, &mut chunk);
@@ -235,6 +277,11 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
                 None => pending::<()>().await,
             }
         };
+        // Only here, before waiting, does written output have to reach the UART: URCs
+        // written one after the other go out in one flush.
+        if self.port.needs_flush() {
+            self.port.flush().await;
+        }
         match select3(self.port.fill(), urc, timer).await {
             Either3::First(()) => Wake::Input,
             Either3::Second(()) => Wake::Urc,
@@ -263,7 +310,11 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
         let mut future = pin!(future);
         loop {
             if self.wrote || self.port.closed() {
-                // Never break a response; with the UART gone, just finish.
+                // Never break a response; with the UART gone, just finish. What the
+                // command wrote goes out before it waits.
+                if self.port.needs_flush() {
+                    self.port.flush().await;
+                }
                 return future.await;
             }
             // Poll the command first: if it is already done, input buffered meanwhile
@@ -367,6 +418,7 @@ impl<const URC: usize> Engine<'_, URC> {
             tx_failed: false,
             fault: None,
             eof: false,
+            unflushed: false,
         };
         if !*booted {
             *booted = true;
@@ -382,9 +434,13 @@ impl<const URC: usize> Engine<'_, URC> {
                 let Some(input) = state.feed(byte, &mut port.inbox.echo) else {
                     continue;
                 };
-                port.flush().await;
+                if port.needs_flush() {
+                    port.flush().await;
+                }
                 let stop = complete_line(input, state, command, &mut port, commands).await;
-                port.flush().await;
+                if port.needs_flush() {
+                    port.flush().await;
+                }
                 if let Some(error) = port.ended {
                     return Err(error);
                 }
@@ -395,11 +451,13 @@ impl<const URC: usize> Engine<'_, URC> {
                     return Ok(stop);
                 }
             }
-            port.flush().await;
             if let Some(error) = port.ended {
                 return Err(error);
             }
             if port.eof {
+                if port.needs_flush() {
+                    port.flush().await;
+                }
                 return Ok(Stop::EndOfInput);
             }
             let mut session = Session {
@@ -525,9 +583,17 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     if !forms.contains(parsed.form) {
         return Err(ErrorCode::FORM_NOT_SUPPORTED);
     }
-    let args = Args::new(parsed.params).map_err(ErrorCode::from)?;
+    // Only the set form has parameters: the others get an empty cursor, unscanned.
+    let args = if parsed.form == Form::Set {
+        Args::new(parsed.params).map_err(ErrorCode::from)?
+    } else {
+        Args::omitted()
+    };
     match found {
         Found::Basic(command) => {
+            if let Some(reply) = basic::execute_at_once(command, &mut session.state.settings) {
+                return Ok(reply);
+            }
             let mut settings = session.state.settings;
             let config = session.state.config;
             let reply = basic::execute(

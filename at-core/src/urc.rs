@@ -41,9 +41,11 @@ struct Ring<const N: usize> {
 
 impl<const N: usize> Ring<N> {
     fn byte_at(&self, offset: usize) -> u8 {
-        let mut byte = [0];
-        self.read_at(offset, &mut byte);
-        byte[0]
+        (self.head + offset)
+            .checked_rem(N)
+            .and_then(|at| self.buf.get(at))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Copies `bytes` into the ring from `offset` bytes after the head, wrapping.

@@ -219,10 +219,18 @@ impl Modem {
     /// to and including it. Bytes after it stay for the next call.
     pub fn read_until(&mut self, pattern: &[u8], timeout: Duration) -> Vec<u8> {
         let deadline = Instant::now() + timeout;
+        // Where the search resumes: bytes before it were searched already (linear in
+        // what arrives, however long the wait).
+        let mut searched = 0;
         loop {
-            if let Some(at) = find(&self.pending, pattern) {
-                return self.pending.drain(..at + pattern.len()).collect();
+            let unsearched = self.pending.get(searched..).unwrap_or_default();
+            if let Some(at) = find(unsearched, pattern) {
+                return self
+                    .pending
+                    .drain(..searched + at + pattern.len())
+                    .collect();
             }
+            searched = (self.pending.len() + 1).saturating_sub(pattern.len().max(1));
             if let Err(why) = self.receive(deadline) {
                 let message = format!(
                     "{why} while waiting for {}; received meanwhile: {}",

@@ -40,7 +40,7 @@ tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge.
            buffers are kept small (2 KiB SO_SNDBUF and SO_RCVBUF), so that a host
            that reads slowly pushes back on the modem as a UART does: about 6.5 KB
            of output wait in the line when the host's own receive buffer is as
-           small.";
+           small, and up to 1 KiB more in the modem's write buffer.";
 
 /// The long help of `--script`.
 const SCRIPT_HELP: &str = r"Run the AT lines of FILE against a fresh modem instead of serving a serial line, as if a host typed them, and print the transcript to standard output.

@@ -3,14 +3,27 @@
 //! bytes pass as fast as the host side takes them.
 //!
 //! A UART moves one byte per 10 bit times (start bit, 8 data bits, stop bit), so at N
-//! baud each direction carries at most N / 10 bytes per second. Each half keeps the time
-//! its line is busy until: a write returns once its bytes would have left the UART, a
-//! read hands over bytes only once they would have arrived. Bytes are paced in groups of
-//! at most [`FIFO_BYTES`] (a UART's FIFO), and the busy-until time advances by exact
-//! byte times. The runtime's timer has a resolution of a millisecond, about 12 byte
-//! times at 115200 baud, so the last stretch of each wait yields to the runtime until
-//! the time has come instead of sleeping (a paced transfer keeps a CPU core busy).
+//! baud each direction carries at most N / 10 bytes per second. The model is a board's
+//! buffered UART driver (the STM32 port's: a 512-byte transmit ring, a 1024-byte receive
+//! ring). Each direction books its bytes on a busy-until time advanced by exact byte
+//! times, so the pace is kept by the time booked, not by when the engine's task happens
+//! to run:
+//! - a write puts bytes into the transmit buffer once it has room for them and returns;
+//!   bytes reach the host's side once they have left the line (delivered at the next
+//!   write or flush after that); a flush returns once the buffer has drained;
+//! - a read hands over the bytes that have arrived by now, once at least 16 of them (or
+//!   all it holds) have: bytes the host sent arrive back to back from the first one,
+//!   and bytes that were already waiting when the reader came back arrived while it was
+//!   away (as a receive ring fills on its own), though not before its previous read
+//!   returned.
+//!
+//! The runtime's timer has a resolution of a millisecond, about 12 byte times at 115200
+//! baud, so the last stretch of each wait yields to the runtime until the time has come
+//! instead of sleeping (a paced transfer keeps a CPU core busy).
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use embedded_io_async::{ErrorType, Read, Write};
@@ -22,8 +35,18 @@ use crate::line_rate::LineRate;
 /// millisecond late, rounding to its ticks.
 const TIMER_SLACK: Duration = Duration::from_millis(2);
 
-/// Bytes moved per pacing step, as a UART FIFO holds.
-pub const FIFO_BYTES: usize = 16;
+/// The transmit buffer: bytes written and not yet through the line.
+pub const TX_BUFFER_BYTES: usize = 512;
+
+/// A write waits for this much room in the transmit buffer (or for room for all its
+/// bytes, if fewer), as a driver refills its buffer at a threshold, not at every byte.
+const TX_THRESHOLD: usize = 16;
+
+/// Received bytes are handed over once this many (or all held, if fewer) have arrived.
+const RX_GROUP_BYTES: usize = 16;
+
+/// Bytes taken from the host's side at a time (arrived or not yet).
+const RX_CHUNK_BYTES: usize = 256;
 
 /// Bits on the wire per byte: start bit, 8 data bits, stop bit.
 const BITS_PER_BYTE: u64 = 10;
@@ -54,20 +77,37 @@ impl Clock {
         }
     }
 
-    /// Books `bytes` on the line from now or from the end of the bytes before them,
-    /// whichever is later (an idle line is not made up for); returns when the last of
-    /// them is through (now on an unpaced line).
-    fn book(&mut self, bytes: usize) -> Instant {
-        let now = Instant::now();
-        self.busy_until = self.busy_until.max(now);
-        let baud = self.rate.get();
-        if baud == 0 {
-            return now;
+    /// One byte's time on the line at the current rate (`None` unpaced).
+    fn byte_time(&self) -> Option<Duration> {
+        match self.rate.get() {
+            0 => None,
+            baud => Some(Duration::from_nanos(
+                BITS_PER_BYTE * 1_000_000_000 / u64::from(baud),
+            )),
         }
-        let nanos_per_byte = BITS_PER_BYTE * 1_000_000_000 / u64::from(baud);
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-        self.busy_until += Duration::from_nanos(nanos_per_byte.saturating_mul(bytes));
-        self.busy_until
+    }
+
+    /// `bytes` byte times (zero unpaced).
+    fn bytes_time(&self, bytes: usize) -> Duration {
+        self.byte_time()
+            .unwrap_or_default()
+            .saturating_mul(u32::try_from(bytes).unwrap_or(u32::MAX))
+    }
+
+    /// Bytes booked but not yet through the line at `now` (0 unpaced).
+    fn unfinished(&self, now: Instant) -> usize {
+        let Some(byte_time) = self.byte_time() else {
+            return 0;
+        };
+        let ahead = self.busy_until.saturating_duration_since(now);
+        let bytes = ahead.as_nanos().div_ceil(byte_time.as_nanos().max(1));
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+
+    /// Books `bytes` from `earliest` or from the end of the bytes before them, whichever
+    /// is later (an idle line is not made up for).
+    fn book(&mut self, earliest: Instant, bytes: usize) {
+        self.busy_until = self.busy_until.max(earliest) + self.bytes_time(bytes);
     }
 }
 
@@ -75,10 +115,16 @@ impl Clock {
 pub struct Paced<T> {
     inner: T,
     clock: Clock,
-    /// Received bytes not yet handed over, and when the last of them has arrived.
-    held: [u8; FIFO_BYTES],
+    /// Received bytes not yet handed over; the last of them arrives at the clock's
+    /// busy-until time, the others a byte time apart before it.
+    held: [u8; RX_CHUNK_BYTES],
     held_len: usize,
-    held_until: Instant,
+    /// When the last read returned: bytes found waiting arrived after it.
+    last_read: Instant,
+    /// The transmit buffer: bytes written and not yet delivered to `inner`; the last of
+    /// them leaves the line at the clock's busy-until time.
+    sent: Box<[u8; TX_BUFFER_BYTES]>,
+    sent_len: usize,
 }
 
 impl<T> Paced<T> {
@@ -87,9 +133,11 @@ impl<T> Paced<T> {
         Self {
             inner,
             clock: Clock::new(rate),
-            held: [0; FIFO_BYTES],
+            held: [0; RX_CHUNK_BYTES],
             held_len: 0,
-            held_until: Instant::now(),
+            last_read: Instant::now(),
+            sent: Box::new([0; TX_BUFFER_BYTES]),
+            sent_len: 0,
         }
     }
 }
@@ -108,35 +156,102 @@ impl<T: Read> Read for Paced<T> {
             if self.clock.rate.get() == 0 {
                 return self.inner.read(buf).await;
             }
-            let n = self.inner.read(&mut self.held).await?;
+            let mut read = pin!(self.inner.read(&mut self.held));
+            let (n, waiting) = match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+                Poll::Ready(read) => (read?, true),
+                Poll::Pending => (read.await?, false),
+            };
             if n == 0 {
                 return Ok(0);
             }
+            let now = Instant::now();
+            // Bytes that were waiting started arriving while the reader was away, at
+            // most a receive ring's time back; the first byte of bytes that came while
+            // it waited starts arriving now.
+            let earliest = if waiting {
+                let ring = self.clock.bytes_time(RX_RING_BYTES);
+                self.last_read.max(now.checked_sub(ring).unwrap_or(now))
+            } else {
+                now
+            };
             self.held_len = n;
-            self.held_until = self.clock.book(n);
+            self.clock.book(earliest, n);
         }
-        wait_until(self.held_until).await;
-        let n = self.held_len.min(buf.len());
+        // Handed over in groups, as a receive interrupt comes at a FIFO threshold (one
+        // wait per group, not per byte): the group has arrived once at most
+        // `held_len - group` bytes are still on their way.
+        let group = self.held_len.min(RX_GROUP_BYTES).min(buf.len());
+        let group_at = self
+            .clock
+            .busy_until
+            .checked_sub(self.clock.bytes_time(self.held_len - group))
+            .unwrap_or(self.clock.busy_until);
+        wait_until(group_at).await;
+        let arrived = self.held_len - self.clock.unfinished(Instant::now()).min(self.held_len);
+        let n = arrived.max(group).min(buf.len());
         buf[..n].copy_from_slice(&self.held[..n]);
         self.held.copy_within(n..self.held_len, 0);
         self.held_len -= n;
+        self.last_read = Instant::now();
         Ok(n)
     }
 }
 
+/// The receive ring bytes waiting for the reader may fill in its absence.
+const RX_RING_BYTES: usize = 1024;
+
+impl<T: Write> Paced<T> {
+    /// Delivers to `inner` the bytes of the transmit buffer that have left the line.
+    async fn deliver_sent(&mut self) -> Result<(), T::Error> {
+        let unfinished = self.clock.unfinished(Instant::now()).min(self.sent_len);
+        let due = self.sent_len - unfinished;
+        if due > 0 {
+            self.inner.write_all(&self.sent[..due]).await?;
+            // They have arrived: nothing below holds them back.
+            self.inner.flush().await?;
+            self.sent.copy_within(due..self.sent_len, 0);
+            self.sent_len = unfinished;
+        }
+        Ok(())
+    }
+}
+
 impl<T: Write> Write for Paced<T> {
-    /// The bytes go to `inner` once they would have left the UART.
+    /// Puts as many bytes into the transmit buffer as it has room for, waiting for room
+    /// if it is full.
     async fn write(&mut self, buf: &[u8]) -> Result<usize, T::Error> {
+        self.deliver_sent().await?;
         if self.clock.rate.get() == 0 {
             return self.inner.write(buf).await;
         }
-        let chunk = &buf[..buf.len().min(FIFO_BYTES)];
-        wait_until(self.clock.book(chunk.len())).await;
-        self.inner.write_all(chunk).await?;
-        Ok(chunk.len())
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let wanted = buf.len().min(TX_THRESHOLD);
+        while TX_BUFFER_BYTES - self.sent_len < wanted {
+            // Room for `wanted` once at most `TX_BUFFER_BYTES - wanted` are left.
+            let room_at = self
+                .clock
+                .busy_until
+                .checked_sub(self.clock.bytes_time(TX_BUFFER_BYTES - wanted))
+                .unwrap_or(self.clock.busy_until);
+            wait_until(room_at).await;
+            self.deliver_sent().await?;
+        }
+        let n = buf.len().min(TX_BUFFER_BYTES - self.sent_len);
+        self.sent[self.sent_len..self.sent_len + n].copy_from_slice(&buf[..n]);
+        self.sent_len += n;
+        self.clock.book(Instant::now(), n);
+        Ok(n)
     }
 
+    /// Returns once the transmit buffer is empty, its last byte through the line and
+    /// delivered.
     async fn flush(&mut self) -> Result<(), T::Error> {
+        if self.sent_len > 0 {
+            wait_until(self.clock.busy_until).await;
+            self.deliver_sent().await?;
+        }
         self.inner.flush().await
     }
 }

@@ -8,15 +8,17 @@
 //! host that reads slowly would never push back on the modem. The listener's send and
 //! receive buffers are therefore capped at [`SOCKET_BUFFER_BYTES`] before it listens
 //! (accepted connections inherit them, and a size set by the program also stops the
-//! kernel's auto-tuning); each accepted connection is checked and set again. Nothing in
-//! user space buffers the modem's output on the way: the engine writes straight to the
-//! socket.
+//! kernel's auto-tuning); each accepted connection is checked and set again. In user
+//! space the modem's output waits only until the engine flushes, in a buffer of
+//! [`WRITE_BUFFER_BYTES`] (a UART driver's transmit buffer): URCs written one after the
+//! other go out in one send, not one per write.
 
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use nix::sys::socket::{getsockopt, setsockopt, sockopt};
+use tokio::io::BufWriter;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::modem::{self, Board};
@@ -26,9 +28,14 @@ use crate::modem::{self, Board};
 /// segment's overhead against it. Measured on loopback with a host whose own receive
 /// buffer is as small (tests/tests/serial_backpressure.rs), a host that stops reading
 /// stops the modem after about 6.5 KB (3.8 KB in this send queue, 2.7 KB in the host's
-/// receive queue): half a second of a 115200-baud UART. With 4096 here it was 13 KB,
+/// receive queue; [`WRITE_BUFFER_BYTES`] more can wait in user space): half a second of
+/// a 115200-baud UART. With 4096 here it was 13 KB,
 /// over a second of it; with the kernel's defaults 2.8 MB.
 pub const SOCKET_BUFFER_BYTES: usize = 2048;
+
+/// The modem's output held between the engine's flushes (a larger write goes straight
+/// through).
+pub const WRITE_BUFFER_BYTES: usize = 1024;
 
 /// Listens on `addr` and serves one host connection after the other, forever.
 pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
@@ -59,7 +66,7 @@ pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
         );
         let (read, write) = stream.into_split();
         let mut rx = FromTokio::new(read);
-        let mut tx = FromTokio::new(write);
+        let mut tx = FromTokio::new(BufWriter::with_capacity(WRITE_BUFFER_BYTES, write));
         match modem::serve(&mut rx, &mut tx, board).await {
             Ok(()) => {
                 eprintln!("at-host: host {peer} disconnected");
