@@ -2,17 +2,17 @@
 
 use core::net::{IpAddr, SocketAddr};
 
-use embassy_net::Stack;
 use embassy_net::dns::DnsQueryType;
 use embassy_net::udp::{PacketMetadata, UdpSocket};
+use embassy_net::{IpEndpoint, Stack};
 use embassy_time::Instant;
-use sntpc::{NtpContext, NtpTimestampGenerator};
-use sntpc_net_embassy::UdpSocketWrapper;
+use sntpc::{NtpContext, NtpTimestampGenerator, NtpUdpSocket};
 
 use super::TimeSource;
 
-/// Bytes of one SNTP datagram buffer (a packet is 48 bytes).
-const DATAGRAM_BYTES: usize = 128;
+/// Bytes of one SNTP datagram buffer: one NTP packet without extensions, as SNTP
+/// servers answer (RFC 4330); a longer datagram does not fit and is not taken.
+const DATAGRAM_BYTES: usize = 48;
 
 /// SNTP over an embassy-net stack: resolves the server (DNS), then asks it on UDP port
 /// 123 from a socket that exists only during the exchange (one socket of the stack's
@@ -81,11 +81,33 @@ impl TimeSource for EmbassySntp<'_> {
             &mut self.tx,
         );
         socket.bind(0).ok()?;
-        let socket = UdpSocketWrapper::new(socket);
+        let socket = NtpSocket(socket);
         let server = SocketAddr::new(IpAddr::V4(address), 123);
         let reply = sntpc::get_time(server, &socket, NtpContext::new(SinceBoot::default()))
             .await
             .ok()?;
         Some(reply.seconds)
+    }
+}
+
+/// sntpc's socket trait on an embassy-net UDP socket, IPv4 only (as the stack is).
+struct NtpSocket<'a>(UdpSocket<'a>);
+
+impl NtpUdpSocket for NtpSocket<'_> {
+    async fn send_to(&self, buf: &[u8], addr: SocketAddr) -> sntpc::Result<usize> {
+        let SocketAddr::V4(addr) = addr else {
+            return Err(sntpc::Error::Network);
+        };
+        match self.0.send_to(buf, IpEndpoint::from(addr)).await {
+            Ok(()) => Ok(buf.len()),
+            Err(_) => Err(sntpc::Error::Network),
+        }
+    }
+
+    async fn recv_from(&self, buf: &mut [u8]) -> sntpc::Result<(usize, SocketAddr)> {
+        match self.0.recv_from(buf).await {
+            Ok((len, meta)) => Ok((len, SocketAddr::from(meta.endpoint))),
+            Err(_) => Err(sntpc::Error::Network),
+        }
     }
 }
