@@ -1,8 +1,6 @@
 //! The basic commands every modem has: `AT`, `ATE0`/`ATE1`, `AT+RST`, `AT+GMR`,
 //! `AT+CMD?` and `AT+SYSLOG`.
 
-use core::fmt::Write as _;
-
 use crate::engine::Settings;
 use crate::{Args, CommandSet, Config, Context, ErrorCode, Form, LineBuf, Outcome};
 
@@ -64,25 +62,23 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
         Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart => {}
         Basic::Version => {
             let mut line = LineBuf::<96>::new();
-            let _ = write!(
-                line,
-                "AT version:{}(at-mqtt-modem)",
-                config.firmware_version
-            );
+            line.push_str("AT version:");
+            line.push_str(config.firmware_version);
+            line.push_str("(at-mqtt-modem)");
             cx.write_line(line.as_bytes()).await;
             line.clear();
-            let _ = write!(line, "Protocol profile:{}", config.profile.name());
+            line.push_str("Protocol profile:");
+            line.push_str(config.profile.name());
             cx.write_line(line.as_bytes()).await;
-            let build = if cfg!(debug_assertions) {
-                "debug"
+            let build: &[u8] = if cfg!(debug_assertions) {
+                b"Build profile:debug"
             } else {
-                "release"
+                b"Build profile:release"
             };
+            cx.write_line(build).await;
             line.clear();
-            let _ = write!(line, "Build profile:{build}");
-            cx.write_line(line.as_bytes()).await;
-            line.clear();
-            let _ = write!(line, "Board:{}", config.board);
+            line.push_str("Board:");
+            line.push_str(config.board);
             cx.write_line(line.as_bytes()).await;
         }
         Basic::Commands => {
@@ -91,16 +87,18 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
                 .chain((0..).map_while(|i| commands.command(i)));
             for (index, info) in rows.enumerate() {
                 let mut line = LineBuf::<64>::new();
-                let flag = |form| u8::from(info.forms.contains(form));
-                let _ = write!(
-                    line,
-                    "+CMD:{index},\"AT{}\",{},{},{},{}",
-                    info.name,
-                    flag(Form::Test),
-                    flag(Form::Query),
-                    flag(Form::Set),
-                    flag(Form::Execute)
-                );
+                line.push_str("+CMD:");
+                line.push_decimal(index as u64);
+                line.push_str(",\"AT");
+                line.push_str(info.name);
+                line.push_str("\"");
+                for form in [Form::Test, Form::Query, Form::Set, Form::Execute] {
+                    line.push_bytes(if info.forms.contains(form) {
+                        b",1"
+                    } else {
+                        b",0"
+                    });
+                }
                 cx.write_line(line.as_bytes()).await;
             }
         }

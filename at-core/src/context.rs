@@ -56,9 +56,12 @@ pub trait Context {
     async fn raw_data(&mut self, dest: &mut [u8]) -> Result<(), RawDataTimeout>;
 }
 
-/// A fixed-capacity byte line for formatting responses with `write!`.
+/// A fixed-capacity byte line for building responses from text and numbers.
 ///
-/// Formatting past the capacity truncates and sets [`overflowed`](Self::overflowed)
+/// Numbers are written with [`push_decimal`](Self::push_decimal) and
+/// [`push_signed`](Self::push_signed), which do not use `core::fmt` (so firmware built on
+/// them does not link it); `write!` works too ([`fmt::Write`]). Writing past the capacity
+/// truncates and sets [`overflowed`](Self::overflowed)
 /// instead of panicking.
 #[derive(Clone, Debug, Default)]
 pub struct LineBuf<const N: usize> {
@@ -83,6 +86,30 @@ impl<const N: usize> LineBuf<N> {
                 return;
             }
         }
+    }
+
+    /// Appends text, truncating at the capacity.
+    pub fn push_str(&mut self, text: &str) {
+        self.push_bytes(text.as_bytes());
+    }
+
+    /// Appends `value` in decimal.
+    pub fn push_decimal(&mut self, value: impl Into<u64>) {
+        self.push_u64(value.into());
+    }
+
+    /// Appends `value` in decimal, with a leading `-` when negative.
+    pub fn push_signed(&mut self, value: impl Into<i64>) {
+        let value = value.into();
+        if value < 0 {
+            self.push_bytes(b"-");
+        }
+        self.push_u64(value.unsigned_abs());
+    }
+
+    // One digit writer for every integer type keeps the firmware's code small.
+    fn push_u64(&mut self, value: u64) {
+        self.push_str(itoa::Buffer::new().format(value));
     }
 
     /// The bytes so far.
@@ -117,6 +144,34 @@ impl<const N: usize> fmt::Write for LineBuf<N> {
 mod tests {
     use super::*;
     use core::fmt::Write as _;
+
+    #[test]
+    fn line_buf_writes_numbers() {
+        let mut line = LineBuf::<64>::new();
+        line.push_decimal(0u8);
+        line.push_str(",");
+        line.push_decimal(u64::MAX);
+        line.push_str(",");
+        line.push_signed(i64::MIN);
+        line.push_str(",");
+        line.push_signed(-7i32);
+        line.push_str(",");
+        line.push_signed(12i16);
+        assert_eq!(
+            line.as_bytes(),
+            b"0,18446744073709551615,-9223372036854775808,-7,12"
+        );
+        assert!(!line.overflowed());
+    }
+
+    #[test]
+    fn line_buf_truncates_numbers() {
+        let mut line = LineBuf::<4>::new();
+        line.push_str("+X:");
+        line.push_decimal(123u32);
+        assert_eq!(line.as_bytes(), b"+X:1");
+        assert!(line.overflowed());
+    }
 
     #[test]
     fn line_buf_formats_and_truncates() {

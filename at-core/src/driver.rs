@@ -166,9 +166,8 @@ struct Session<'s, 'q, 'p, R, W, const URC: usize> {
 impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
     async fn write_error(&mut self, code: ErrorCode) {
         if self.state.settings.syslog {
-            let mut line = crate::LineBuf::<24>::new();
-            let _ = core::fmt::write(&mut line, format_args!("{code}\r\n"));
-            self.port.write(line.as_bytes()).await;
+            self.port.write(&code.syslog_line()).await;
+            self.port.write(b"\r\n").await;
         }
         self.port.write(ERROR).await;
     }

@@ -11,15 +11,39 @@ use core::fmt;
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ErrorCode(pub u32);
 
+/// Bytes of [`ErrorCode::syslog_line`]: `ERR CODE:0x` and eight hex digits.
+const SYSLOG_LINE_BYTES: usize = 19;
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ERR CODE:0x{:08x}", self.0)
+        let line = self.syslog_line();
+        // The line is ASCII, so this never takes the empty fallback.
+        f.write_str(core::str::from_utf8(&line).unwrap_or_default())
     }
 }
 
 impl core::error::Error for ErrorCode {}
 
 impl ErrorCode {
+    /// The code's syslog line without CR LF: `ERR CODE:0x%08x`, hex digits lower case.
+    pub const fn syslog_line(self) -> [u8; SYSLOG_LINE_BYTES] {
+        const PREFIX: &[u8; 11] = b"ERR CODE:0x";
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut line = [0u8; SYSLOG_LINE_BYTES];
+        let mut i = 0;
+        while i < PREFIX.len() {
+            line[i] = PREFIX[i];
+            i += 1;
+        }
+        let mut digit = 0;
+        while digit < 8 {
+            let nibble = (self.0 >> (28 - 4 * digit)) & 0xF;
+            line[PREFIX.len() + digit] = DIGITS[nibble as usize];
+            digit += 1;
+        }
+        line
+    }
+
     /// The line does not start with `AT`.
     pub const NO_AT: Self = Self(0x0103_0000);
     /// The line is longer than the line buffer.
@@ -101,6 +125,15 @@ mod tests {
             "ERR CODE:0x010a6001"
         );
         assert_eq!(ErrorCode(0x10).to_string(), "ERR CODE:0x00000010");
+    }
+
+    #[test]
+    fn syslog_line_is_eight_lower_case_hex_digits() {
+        assert_eq!(
+            &ErrorCode(0xFEDC_BA98).syslog_line(),
+            b"ERR CODE:0xfedcba98"
+        );
+        assert_eq!(&ErrorCode(0).syslog_line(), b"ERR CODE:0x00000000");
     }
 
     #[test]

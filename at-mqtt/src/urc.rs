@@ -1,8 +1,6 @@
 //! The MQTT URCs: `+MQTTSUBRECV`, `+MQTTCONNECTED`, `+MQTTDISCONNECTED` and
 //! `+MQTTSUBFAIL`. Only the runner queues them.
 
-use core::fmt::Write as _;
-
 use at_core::{LineBuf, Profile, UrcQueue};
 
 use crate::config::{MAX_HOST, MAX_PATH, MqttConfig};
@@ -20,8 +18,8 @@ pub(crate) fn try_push_subrecv<const URC: usize>(
     topic: &str,
     payload: &[u8],
 ) -> bool {
-    let mut len = LineBuf::<12>::new();
-    let _ = write!(len, "{}", payload.len());
+    let mut len = LineBuf::<20>::new();
+    len.push_decimal(payload.len() as u64);
     let parts: [&[u8]; 7] = [
         b"+MQTTSUBRECV:0,\"",
         topic.as_bytes(),
@@ -43,15 +41,15 @@ pub(crate) fn connected(profile: Profile, config: Option<&MqttConfig>) -> Connec
     match (profile, config) {
         (Profile::EspAt, Some(config)) => {
             let target = &config.target;
-            let _ = write!(
-                line,
-                "+MQTTCONNECTED:0,{},\"{}\",\"{}\",\"",
-                config.scheme(),
-                target.host,
-                target.port
-            );
+            line.push_str("+MQTTCONNECTED:0,");
+            line.push_decimal(config.scheme());
+            line.push_str(",\"");
+            line.push_str(&target.host);
+            line.push_str("\",\"");
+            line.push_decimal(target.port);
+            line.push_str("\",\"");
             line.push_bytes(config.path());
-            let _ = write!(line, "\",{}", u8::from(target.reconnect));
+            line.push_str(if target.reconnect { "\",1" } else { "\",0" });
         }
         _ => line.push_bytes(b"+MQTTCONNECTED:0"),
     }
@@ -63,6 +61,8 @@ pub(crate) fn connected(profile: Profile, config: Option<&MqttConfig>) -> Connec
 /// reconnect; it is no longer held.
 pub(crate) fn subscription_failed(filter: &str) -> LineBuf<{ MAX_TOPIC + 24 }> {
     let mut line = LineBuf::new();
-    let _ = write!(line, "+MQTTSUBFAIL:0,\"{filter}\"\r\n");
+    line.push_str("+MQTTSUBFAIL:0,\"");
+    line.push_str(filter);
+    line.push_str("\"\r\n");
     line
 }

@@ -6,8 +6,6 @@
 //! and stored, or `ERROR` (nothing stored). Query: `+MQTTCERT:<"kind">,<index>,<bytes>`
 //! per stored item (its DER size), then `OK`.
 
-use core::fmt::Write as _;
-
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome};
 
 use crate::MqttClient;
@@ -100,7 +98,12 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
                 .map(|der| der.len());
             if let Some(size) = size {
                 let mut line = LineBuf::<32>::new();
-                let _ = write!(line, "+MQTTCERT:\"{}\",{index},{size}", name(kind));
+                line.push_str("+MQTTCERT:\"");
+                line.push_str(name(kind));
+                line.push_str("\",");
+                line.push_decimal(index);
+                line.push_str(",");
+                line.push_decimal(size as u64);
                 cx.write_line(line.as_bytes()).await;
             }
         }

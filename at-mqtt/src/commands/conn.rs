@@ -1,7 +1,5 @@
 //! `AT+MQTTCONN=<LinkID>,<"host">,<port>,<reconnect>` and `AT+MQTTCONN?`.
 
-use core::fmt::Write as _;
-
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome, Profile};
 use embassy_time::Duration;
 
@@ -62,17 +60,17 @@ impl<'a> Conn<'a> {
 
 /// The link state as the query commands show it in `profile`: the esp-at profile's
 /// number (0..=6) or the seed profile's word.
-pub(super) fn state_field<const P: usize, const S: usize>(
+pub(super) fn state_field<const P: usize, const S: usize, const N: usize>(
     client: MqttClient<'_, P, S>,
     config: Option<&MqttConfig>,
-    line: &mut impl core::fmt::Write,
+    line: &mut LineBuf<N>,
 ) {
     let link = client.link();
-    let _ = match client.options().profile {
+    match client.options().profile {
         Profile::EspAt => {
             let configured = config.is_some_and(|config| config.user.is_some());
             let conn_configured = config.is_some_and(|config| config.conn_configured);
-            let state = match link {
+            let state: u8 = match link {
                 LinkState::Connected if client.subscriptions(<[_]>::is_empty) => 5,
                 LinkState::Connected => 6,
                 LinkState::Lost | LinkState::Reconnecting => 3,
@@ -80,11 +78,11 @@ pub(super) fn state_field<const P: usize, const S: usize>(
                 _ if conn_configured => 2,
                 _ => 1,
             };
-            write!(line, "{state}")
+            line.push_decimal(state);
         }
-        _ if link == LinkState::Connected => line.write_str("connected"),
-        _ => line.write_str("disconnect"),
-    };
+        _ if link == LinkState::Connected => line.push_str("connected"),
+        _ => line.push_str("disconnect"),
+    }
 }
 
 /// Writes `+MQTTCONN:...` for the current state.
@@ -103,22 +101,26 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
         state_field(client, config, &mut line);
         match client.options().profile {
             Profile::EspAt => {
-                let _ = write!(line, ",{scheme},\"{}\",\"", target.host);
+                line.push_str(",");
+                line.push_decimal(scheme);
+                line.push_str(",\"");
+                line.push_str(&target.host);
+                line.push_str("\",\"");
                 if target.port != 0 {
-                    let _ = write!(line, "{}", target.port);
+                    line.push_decimal(target.port);
                 }
                 line.push_bytes(b"\",\"");
                 line.push_bytes(config.map_or(&[][..], MqttConfig::path));
-                let _ = write!(line, "\",{}", u8::from(target.reconnect));
+                line.push_str(if target.reconnect { "\",1" } else { "\",0" });
             }
             _ => {
-                let _ = write!(
-                    line,
-                    ",{scheme},\"{}\",{},{}",
-                    target.host,
-                    target.port,
-                    u8::from(target.reconnect)
-                );
+                line.push_str(",");
+                line.push_decimal(scheme);
+                line.push_str(",\"");
+                line.push_str(&target.host);
+                line.push_str("\",");
+                line.push_decimal(target.port);
+                line.push_str(if target.reconnect { ",1" } else { ",0" });
             }
         }
         line

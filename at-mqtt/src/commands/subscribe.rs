@@ -1,7 +1,5 @@
 //! `AT+MQTTSUB=<LinkID>,<"topic">,<qos>`, `AT+MQTTSUB?` and `AT+MQTTUNSUB=<LinkID>,<"topic">`.
 
-use core::fmt::Write as _;
-
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome, Profile};
 use embassy_time::Duration;
 use minimq::QoS;
@@ -71,7 +69,10 @@ pub(super) async fn query<C: Context, const P: usize, const S: usize>(
         state_field(client, config.as_deref(), &mut line);
         client.subscriptions(|subs| match subs.get(index) {
             Some(sub) => {
-                let _ = write!(line, ",\"{}\",{}", sub.filter(), qos_number(sub.qos()));
+                line.push_str(",\"");
+                line.push_str(sub.filter());
+                line.push_str("\",");
+                line.push_decimal(qos_number(sub.qos()));
             }
             None => line.push_bytes(b",\"\",0"),
         });

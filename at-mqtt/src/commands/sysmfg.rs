@@ -12,8 +12,6 @@
 //! Another namespace, a key that does not name its namespace and an index, or a type
 //! other than 8 (binary) is `ERROR` with `0x01070000`.
 
-use core::fmt::Write as _;
-
 use at_core::{Args, Context, ErrorCode, LineBuf, Outcome};
 
 use super::certificate::index_codes;
@@ -127,12 +125,17 @@ impl SysMfg {
                     .get(..length.unwrap_or(rest.len()).min(rest.len()))
                     .unwrap_or_default();
                 let mut header = LineBuf::<64>::new();
-                let _ = write!(
-                    header,
-                    "+SYSMFG:\"{0}\",\"{0}.{index}\",{BINARY},{1},",
-                    kind.namespace(),
-                    part.len()
-                );
+                header.push_str("+SYSMFG:\"");
+                header.push_str(kind.namespace());
+                header.push_str("\",\"");
+                header.push_str(kind.namespace());
+                header.push_str(".");
+                header.push_decimal(index);
+                header.push_str("\",");
+                header.push_decimal(BINARY);
+                header.push_str(",");
+                header.push_decimal(part.len() as u64);
+                header.push_str(",");
                 cx.write(header.as_bytes()).await;
                 cx.write(part).await;
                 cx.write(b"\r\n").await;
@@ -146,7 +149,9 @@ impl SysMfg {
 pub(super) async fn query<C: Context>(cx: &mut C) -> Result<Outcome, ErrorCode> {
     for kind in CredentialKind::ALL {
         let mut line = LineBuf::<32>::new();
-        let _ = write!(line, "+SYSMFG:\"{}\"", kind.namespace());
+        line.push_str("+SYSMFG:\"");
+        line.push_str(kind.namespace());
+        line.push_str("\"");
         cx.write_line(line.as_bytes()).await;
     }
     Ok(Outcome::Ok)

@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use at_core::LineBuf;
+
 /// A timezone of `AT+CIPSNTPCFG`: whole hours `-12..=14`, or an offset written `[+|-]hhmm`
 /// with three or four digits (`530` is UTC+05:30, `-1100` UTC-11:00), between UTC-12:00
 /// and UTC+14:00.
@@ -80,22 +82,43 @@ fn civil_from_days(days: i64) -> (i64, usize, i64) {
     (year, usize::try_from(month).unwrap_or(1), day)
 }
 
-impl fmt::Display for AscTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Bytes that hold any [`AscTime`] text (an `i64` of seconds has years of up to 12
+/// digits, and a sign).
+pub const ASCTIME_MAX_BYTES: usize = 40;
+
+impl AscTime {
+    /// Appends the text, `Www Mmm dd hh:mm:ss yyyy` (C's `asctime` fields, day zero-padded).
+    pub fn push_to<const N: usize>(self, line: &mut LineBuf<N>) {
         let (days, seconds) = (self.0.div_euclid(86_400), self.0.rem_euclid(86_400));
         let (year, month, day) = civil_from_days(days);
         let weekday = usize::try_from((days + 4).rem_euclid(7)).unwrap_or(0);
-        write!(
-            f,
-            "{} {} {:02} {:02}:{:02}:{:02} {}",
-            WEEKDAYS.get(weekday).unwrap_or(&"Thu"),
-            MONTHS.get(month.saturating_sub(1)).unwrap_or(&"Jan"),
-            day,
-            seconds / 3600,
-            seconds / 60 % 60,
-            seconds % 60,
-            year
-        )
+        line.push_str(WEEKDAYS.get(weekday).unwrap_or(&"Thu"));
+        line.push_str(" ");
+        line.push_str(MONTHS.get(month.saturating_sub(1)).unwrap_or(&"Jan"));
+        for (separator, value) in [
+            (b' ', day),
+            (b' ', seconds / 3600),
+            (b':', seconds / 60 % 60),
+            (b':', seconds % 60),
+        ] {
+            push_two_digits(line, separator, value);
+        }
+        line.push_str(" ");
+        line.push_signed(year);
+    }
+}
+
+/// Appends `separator` and `value` (0..=99) as two digits.
+fn push_two_digits<const N: usize>(line: &mut LineBuf<N>, separator: u8, value: i64) {
+    let value = u8::try_from(value.clamp(0, 99)).unwrap_or(0);
+    line.push_bytes(&[separator, b'0' + value / 10, b'0' + value % 10]);
+}
+
+impl fmt::Display for AscTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = LineBuf::<ASCTIME_MAX_BYTES>::new();
+        self.push_to(&mut line);
+        f.write_str(core::str::from_utf8(line.as_bytes()).unwrap_or_default())
     }
 }
 
@@ -117,6 +140,15 @@ mod tests {
         assert_eq!(text(978_307_199), "Sun Dec 31 23:59:59 2000");
         // Before 1970 (a negative timezone on the epoch).
         assert_eq!(text(-3600), "Wed Dec 31 23:00:00 1969");
+    }
+
+    #[test]
+    fn asctime_extremes_fit_the_line() {
+        for seconds in [i64::MIN, i64::MAX] {
+            let mut line = LineBuf::<ASCTIME_MAX_BYTES>::new();
+            AscTime(seconds).push_to(&mut line);
+            assert!(!line.overflowed(), "{}", text(seconds));
+        }
     }
 
     #[test]

@@ -24,13 +24,11 @@ mod clock;
 #[cfg(feature = "embassy-net")]
 mod embassy;
 
-use core::fmt::Write as _;
-
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
 use embassy_time::with_timeout;
 use heapless::String;
 
-pub use calendar::{AscTime, Timezone};
+pub use calendar::{ASCTIME_MAX_BYTES, AscTime, Timezone};
 pub use clock::{
     Clock, DEFAULT_SNTP_SERVERS, MAX_SNTP_SERVER, MAX_SNTP_SERVERS, SNTP_INTERVAL,
     SNTP_SERVER_TIMEOUT, SntpConfig, TimeSource, wall_time,
@@ -198,14 +196,16 @@ impl<T: TimeSource> SetupCommands<T> {
 
     async fn show_sntp<C: Context>(&self, cx: &mut C) {
         let mut line = LineBuf::<{ 32 + MAX_SNTP_SERVERS * (MAX_SNTP_SERVER + 3) }>::new();
-        let _ = write!(
-            line,
-            "+CIPSNTPCFG:{},{}",
-            u8::from(self.sntp.enabled),
-            self.sntp.timezone.written()
-        );
+        line.push_str(if self.sntp.enabled {
+            "+CIPSNTPCFG:1,"
+        } else {
+            "+CIPSNTPCFG:0,"
+        });
+        line.push_signed(self.sntp.timezone.written());
         for server in &self.sntp.servers {
-            let _ = write!(line, ",\"{server}\"");
+            line.push_str(",\"");
+            line.push_str(server);
+            line.push_str("\"");
         }
         cx.write_line(line.as_bytes()).await;
     }
@@ -219,8 +219,9 @@ impl<T: TimeSource> SetupCommands<T> {
                 .unwrap_or(i64::MAX)
                 .saturating_add(self.sntp.timezone.offset_seconds())
         });
-        let mut line = LineBuf::<48>::new();
-        let _ = write!(line, "+CIPSNTPTIME:{}", AscTime(local));
+        let mut line = LineBuf::<{ 16 + ASCTIME_MAX_BYTES }>::new();
+        line.push_str("+CIPSNTPTIME:");
+        AscTime(local).push_to(&mut line);
         cx.write_line(line.as_bytes()).await;
     }
 
@@ -251,7 +252,8 @@ fn flag(mut args: Args<'_>) -> Result<bool, ErrorCode> {
 /// Writes `+<NAME>:<0|1>`.
 async fn show_flag<C: Context>(cx: &mut C, name: &str, on: bool) {
     let mut line = LineBuf::<32>::new();
-    let _ = write!(line, "{name}:{}", u8::from(on));
+    line.push_str(name);
+    line.push_str(if on { ":1" } else { ":0" });
     cx.write_line(line.as_bytes()).await;
 }
 
@@ -308,7 +310,8 @@ impl<T: TimeSource> CommandSet for SetupCommands<T> {
             SetupCommand::Timestamp if query => {
                 self.sync(cx).await;
                 let mut line = LineBuf::<40>::new();
-                let _ = write!(line, "+SYSTIMESTAMP:{}", self.clock.now().unwrap_or(0));
+                line.push_str("+SYSTIMESTAMP:");
+                line.push_decimal(self.clock.now().unwrap_or(0));
                 cx.write_line(line.as_bytes()).await;
             }
             SetupCommand::Timestamp => {
@@ -319,7 +322,9 @@ impl<T: TimeSource> CommandSet for SetupCommands<T> {
             }
             SetupCommand::UartCurrent if query => {
                 let mut line = LineBuf::<40>::new();
-                let _ = write!(line, "+UART_CUR:{},8,1,0,0", self.baud_rate);
+                line.push_str("+UART_CUR:");
+                line.push_decimal(self.baud_rate);
+                line.push_str(",8,1,0,0");
                 cx.write_line(line.as_bytes()).await;
             }
             SetupCommand::UartCurrent => return self.set_uart(args),

@@ -6,7 +6,6 @@
 //! ESP-AT's bit mask (bit 0 station, bit 1 SoftAP, bit 2 Ethernet): the modem's one
 //! interface answers to bits 0 and 2; bit 1 is accepted and has no interface to act on.
 
-use core::fmt::Write as _;
 use core::net::Ipv4Addr;
 
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
@@ -93,7 +92,11 @@ impl<I: IpInterface> IpCommands<I> {
     ) -> Result<Outcome, ErrorCode> {
         if form == Form::Query {
             let mut line = LineBuf::<16>::new();
-            let _ = write!(line, "+CWDHCP:{}", u8::from(self.interface.dhcp()));
+            line.push_str(if self.interface.dhcp() {
+                "+CWDHCP:1"
+            } else {
+                "+CWDHCP:0"
+            });
             cx.write_line(line.as_bytes()).await;
             return Ok(Outcome::Ok);
         }
@@ -105,6 +108,16 @@ impl<I: IpInterface> IpCommands<I> {
             self.interface.set_dhcp(enable);
         }
         Ok(Outcome::Ok)
+    }
+}
+
+/// Appends `address` as a dotted quad.
+fn push_ipv4<const N: usize>(line: &mut LineBuf<N>, address: Ipv4Addr) {
+    for (i, octet) in address.octets().into_iter().enumerate() {
+        if i > 0 {
+            line.push_str(".");
+        }
+        line.push_decimal(octet);
     }
 }
 
@@ -145,7 +158,11 @@ impl<I: IpInterface> CommandSet for IpCommands<I> {
                 ("netmask", settings.netmask),
             ] {
                 let mut line = LineBuf::<48>::new();
-                let _ = write!(line, "+CIPSTA:{name}:\"{value}\"");
+                line.push_str("+CIPSTA:");
+                line.push_str(name);
+                line.push_str(":\"");
+                push_ipv4(&mut line, value);
+                line.push_str("\"");
                 cx.write_line(line.as_bytes()).await;
             }
             return Ok(Outcome::Ok);

@@ -1,7 +1,5 @@
 //! `AT+CWMODE`, `AT+CWJAP` and `AT+CWQAP`: joining a Wi-Fi network as a station.
 
-use core::fmt::Write as _;
-
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
 use embassy_time::{Duration, with_timeout};
 use heapless::String;
@@ -108,7 +106,8 @@ impl<W: WifiStation> WifiCommands<W> {
             .await;
         if let Err(error) = joined {
             let mut line = LineBuf::<16>::new();
-            let _ = write!(line, "+CWJAP:{}", error as u8);
+            line.push_str("+CWJAP:");
+            line.push_decimal(error as u8);
             cx.write_line(line.as_bytes()).await;
             return Err(JOIN_FAILED);
         }
@@ -121,6 +120,20 @@ impl<W: WifiStation> WifiCommands<W> {
         }
         cx.write(b"WIFI GOT IP\r\n").await;
         Ok(Outcome::Ok)
+    }
+}
+
+/// Appends `mac` as `aa:bb:cc:dd:ee:ff` (lower-case hex).
+fn push_mac<const N: usize>(line: &mut LineBuf<N>, mac: [u8; 6]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in mac.into_iter().enumerate() {
+        if i > 0 {
+            line.push_str(":");
+        }
+        line.push_bytes(&[
+            DIGITS[usize::from(byte >> 4)],
+            DIGITS[usize::from(byte & 0xF)],
+        ]);
     }
 }
 
@@ -149,12 +162,14 @@ impl<W: WifiStation> CommandSet for WifiCommands<W> {
             (Some(WifiCommand::Join), Form::Query) => match self.station.access_point() {
                 Some(ap) => {
                     let mut line = LineBuf::<96>::new();
-                    let [a, b, c, d, e, f] = ap.bssid;
-                    let _ = write!(
-                        line,
-                        "+CWJAP:\"{}\",\"{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}\",{},{}",
-                        ap.ssid, ap.channel, ap.rssi
-                    );
+                    line.push_str("+CWJAP:\"");
+                    line.push_str(&ap.ssid);
+                    line.push_str("\",\"");
+                    push_mac(&mut line, ap.bssid);
+                    line.push_str("\",");
+                    line.push_decimal(ap.channel);
+                    line.push_str(",");
+                    line.push_signed(ap.rssi);
                     cx.write_line(line.as_bytes()).await;
                 }
                 None => cx.write_line(b"No AP").await,
