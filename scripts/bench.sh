@@ -6,7 +6,8 @@
 # Usage: scripts/bench.sh
 #
 # Sections, in order, each from the script or benchmark it names:
-#   firmware-sizes   scripts/size-report.py --build (builds every measured image)
+#   firmware-sizes   scripts/size-report.py --build --nightly (builds every measured image,
+#                    and the no-TLS and TLS-PSK ones with the nightly size options)
 #   engine-cost      scripts/engine-cost.py (instructions per byte under callgrind)
 #   throughput       cargo bench -p at-host --bench throughput (AT beside minimq)
 #   wire             the same benchmark's UART wire fractions (at-host --baud)
@@ -42,7 +43,7 @@ section() {
   echo "bench.sh: section $1 written"
 }
 
-scripts/size-report.py --build | section firmware-sizes "Firmware footprint"
+scripts/size-report.py --build --nightly | section firmware-sizes "Firmware footprint"
 scripts/engine-cost.py | section engine-cost "Engine cost (instructions per byte)"
 
 throughput=$(cargo bench -q -p at-host --bench throughput 2>/dev/null)

@@ -2,7 +2,7 @@
 # Builds the board firmware crates (ports/stm32, ports/rp2040, ports/esp32c3) in release.
 #
 # Usage: scripts/build-firmware.sh [--clippy] [--features LIST] [--no-default-features]
-#                                  [--example NAME] [PORT...]
+#                                  [--example NAME] [--emulator] [--nightly] [PORT...]
 #
 #   PORT                   stm32, rp2040 or esp32c3 (default: all three)
 #   --clippy               also run `cargo clippy --release` on each port, failing on any
@@ -15,13 +15,20 @@
 #                          rp2040 port with `defmt` (its log is read over RTT), copied to
 #                          target/firmware/emulator/at-modem-rp2040 so that the size
 #                          builds, which use the same target directory, do not replace it
+#   --nightly              with the size options only nightly Rust has, taken by the
+#                          stable toolchain with RUSTC_BOOTSTRAP=1: -Zfmt-debug=none,
+#                          -Zlocation-detail=none, and core and alloc rebuilt
+#                          (-Zbuild-std) with their optimize_for_size feature; target
+#                          directory target/firmware/<target>-nightly. For comparison
+#                          only (scripts/size-report.py --nightly), not a product build
 #
 # Each port is built from its own directory, so its .cargo/config.toml (target, linker
 # scripts, runner) applies. When the standard library for a port's target is installed
 # (`rustup target list --installed`; scripts/setup.sh adds the three), the plain build is
 # used; otherwise, where rustup cannot provide the target, core and alloc are built from
 # the rust-src component with `-Zbuild-std` (RUSTC_BOOTSTRAP=1 lets stable accept the
-# flag). One target directory per target: target/firmware/<target>.
+# flag). One target directory per target: target/firmware/<target> (<target>-nightly
+# with --nightly).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +50,7 @@ features="${FEATURES:-}"
 extra=()
 example=""
 emulator=false
+nightly=false
 while (($# > 0)); do
   arg="$1"
   shift
@@ -54,6 +62,7 @@ while (($# > 0)); do
       shift
       ;;
     --no-default-features) extra+=(--no-default-features) ;;
+    --nightly) nightly=true ;;
     --emulator)
       emulator=true
       selected=(rp2040)
@@ -65,7 +74,7 @@ while (($# > 0)); do
       shift
       ;;
     -h | --help)
-      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -95,7 +104,12 @@ cargo_port() {
   [[ -n "$features" ]] && flags+=(--features "$features")
   [[ -n "$example" ]] && flags+=(--example "$example")
   local env=(CARGO_TARGET_DIR="$root/target/firmware/$target")
-  if ! target_installed "$target"; then
+  if $nightly; then
+    # --config adds to the rustflags of the port's .cargo/config.toml.
+    flags+=(-Zbuild-std=core,alloc -Zbuild-std-features=optimize_for_size
+      --config "target.$target.rustflags=[\"-Zfmt-debug=none\", \"-Zlocation-detail=none\"]")
+    env=(CARGO_TARGET_DIR="$root/target/firmware/$target-nightly" RUSTC_BOOTSTRAP=1)
+  elif ! target_installed "$target"; then
     flags+=(-Zbuild-std=core,alloc)
     env+=(RUSTC_BOOTSTRAP=1)
   fi
@@ -111,14 +125,17 @@ for entry in "${ports[@]}"; do
   fi
   how="installed target"
   target_installed "$target" || how="-Zbuild-std=core,alloc"
+  $nightly && how="nightly size options, -Zbuild-std=core,alloc"
+  out="target/firmware/$target"
+  $nightly && out="target/firmware/$target-nightly"
   echo "==> ports/$dir ($target, $how${features:+, features $features}${extra[*]:+, ${extra[*]}}${example:+, example $example})"
   start=$SECONDS
   cargo_port "$dir" build "$target"
   if $clippy; then
     cargo_port "$dir" clippy "$target" -- -D warnings
   fi
-  image="target/firmware/$target/$target/release/at-modem-$dir"
-  [[ -n "$example" ]] && image="target/firmware/$target/$target/release/examples/$example"
+  image="$out/$target/release/at-modem-$dir"
+  [[ -n "$example" ]] && image="$out/$target/release/examples/$example"
   if $emulator; then
     mkdir -p "$root/target/firmware/emulator"
     cp "$root/$image" "$root/target/firmware/emulator/at-modem-rp2040"

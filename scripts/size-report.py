@@ -2,13 +2,18 @@
 """Prints the firmware footprint report (Markdown) that scripts/bench.sh writes into
 BENCHMARKS.md (section `firmware-sizes`).
 
-Usage: scripts/size-report.py [--build]
+Usage: scripts/size-report.py [--build] [--nightly]
 
-  --build  first build every measured image with scripts/build-firmware.sh: each board
-           without TLS (`--no-default-features`) and with TLS-PSK (the default features),
-           and the at-core-only floor (`ports/stm32` example `engine_only`); the images
-           are kept in target/firmware/sizes/. Without it the images kept there by an
-           earlier `--build` are measured.
+  --build    first build every measured image with scripts/build-firmware.sh: each board
+             without TLS (`--no-default-features`), with TLS-PSK (the default features)
+             and with TLS-cert, and the at-core-only floor (`ports/stm32` example
+             `engine_only`); the images are kept in target/firmware/sizes/. Without it
+             the images kept there by an earlier `--build` are measured.
+  --nightly  adds a column for the no-TLS and TLS-PSK images built with the size options
+             only nightly Rust has (`build-firmware.sh --nightly`: -Zfmt-debug=none,
+             -Zlocation-detail=none, core rebuilt with optimize_for_size), marked as not
+             counted: the targets are for the stable toolchain. With --build they are
+             built too (kept as `<port>-<variant>-nightly.elf`).
 
 Every image is the production configuration: release profile, defmt logging off (a panic
 resets the chip). Measured with the toolchain's own `llvm-size`, `llvm-readobj` and
@@ -60,15 +65,19 @@ TARGETS = {
     ("esp32c3", "no TLS"): (725_140, 189_448),
     ("esp32c3", "TLS-PSK"): (725_140, 189_448),
 }
+# The configurations --nightly also measures.
+NIGHTLY_VARIANTS = ("no TLS", "TLS-PSK")
 FLOOR = ("stm32", "thumbv7em-none-eabihf", "engine_only")
 TOP_CRATES = 15
+TOP_STATICS = 10
 
 
-def kept(port: str, variant: str) -> pathlib.Path:
-    return KEPT / f"{port}-{variant.replace(' ', '-').lower()}.elf"
+def kept(port: str, variant: str, nightly: bool = False) -> pathlib.Path:
+    suffix = "-nightly" if nightly else ""
+    return KEPT / f"{port}-{variant.replace(' ', '-').lower()}{suffix}.elf"
 
 
-def build() -> None:
+def build(nightly: bool) -> None:
     """Builds every measured image and keeps a copy of each under target/firmware/sizes."""
     KEPT.mkdir(parents=True, exist_ok=True)
     script = str(ROOT / "scripts" / "build-firmware.sh")
@@ -78,6 +87,19 @@ def build() -> None:
         for _, port, target in BOARDS:
             elf = ROOT / "target/firmware" / target / target / "release" / f"at-modem-{port}"
             shutil.copyfile(elf, kept(port, variant))
+    if nightly:
+        for variant, options in VARIANTS:
+            if variant not in NIGHTLY_VARIANTS:
+                continue
+            subprocess.run(
+                [script, "--nightly", *options], check=True, env=env, stdout=sys.stderr
+            )
+            for _, port, target in BOARDS:
+                elf = (
+                    ROOT / "target/firmware" / f"{target}-nightly" / target / "release"
+                    / f"at-modem-{port}"
+                )
+                shutil.copyfile(elf, kept(port, variant, nightly=True))
     port, target, example = FLOOR
     subprocess.run(
         [script, "--example", example, port], check=True, env=env, stdout=sys.stderr
@@ -229,7 +251,56 @@ def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
     return totals
 
 
-def footprint(size: str, readobj: str) -> list[str]:
+# The Rust hash suffix of a legacy-mangled symbol, and the path segments of embassy's
+# task macros and closures, which say nothing about what a buffer is.
+HASH = re.compile(r"::h[0-9a-f]{16}$")
+NOISE = re.compile(r"::(?:\{\{closure\}\}|_*embassy_main_task(?:_inner_function)?)(?=::)")
+# llvm-nm's suffix for a static LLVM split into pieces: `CLOCK_FREQS (.7)`.
+PIECE = re.compile(r" \(\.\d+\)$")
+
+
+def buffer_name(symbol: str) -> str:
+    """A static's demangled path without its hash, closure and task-macro segments."""
+    name = symbol[1:] if symbol.startswith("_$") else symbol
+    for escape, text in ESCAPES:
+        name = name.replace(escape, text)
+    name = PIECE.sub("", HASH.sub("", PIECE.sub("", name)))
+    return NOISE.sub("", name)
+
+
+def ram_symbols(nm: str, elf: pathlib.Path) -> dict[str, int]:
+    """Static RAM bytes (.data, .bss and the like) of each named static of the image."""
+    out = subprocess.run(
+        [nm, "--print-size", "--demangle", str(elf)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    totals: dict[str, int] = {}
+    for line in out.splitlines():
+        fields = line.split(maxsplit=3)
+        if len(fields) < 4 or fields[2] not in "bBdD":
+            continue
+        name = buffer_name(fields[3])
+        totals[name] = totals.get(name, 0) + int(fields[1], 16)
+    return totals
+
+
+def nightly_cell(size: str, readobj: str, port: str, variant: str) -> str:
+    """The nightly image's `flash / RAM (flash difference)`, or `-` when not measured."""
+    elf = kept(port, variant, nightly=True)
+    if variant not in NIGHTLY_VARIANTS:
+        return "-"
+    if not elf.exists():
+        sys.exit(f"no image {elf}: run scripts/size-report.py --build --nightly")
+    night, stable = measure(size, readobj, elf), measure(size, readobj, kept(port, variant))
+    return (
+        f"{n(night['flash'])} / {n(night['ram'])} "
+        f"({night['flash'] - stable['flash']:+,} / {night['ram'] - stable['ram']:+,})"
+    )
+
+
+def footprint(size: str, readobj: str, nightly: bool) -> list[str]:
     rows, notes = [], []
     for board, port, target in BOARDS:
         for variant, _ in VARIANTS:
@@ -244,9 +315,10 @@ def footprint(size: str, readobj: str) -> list[str]:
                 ram_target = f"<= {limit_text(ram_limit)}: {verdict(m['ram'], ram_limit)}"
             else:
                 flash_target = ram_target = "-"
+            extra = f" {nightly_cell(size, readobj, port, variant)} |" if nightly else ""
             rows.append(
                 f"| {board} | {variant} | {n(m['flash'])} | {flash_target} | {n(m['ram'])} | "
-                f"{ram_target} | {n(text)} / {n(data)} / {n(bss)} |"
+                f"{ram_target} | {n(text)} / {n(data)} / {n(bss)} |{extra}"
             )
             if variant != "TLS-PSK":
                 continue
@@ -290,11 +362,22 @@ def footprint(size: str, readobj: str) -> list[str]:
     rows.append(
         f"| Nucleo-F429ZI, at-core engine only (`ports/{port}/examples/{example}.rs`) "
         f"| floor | {n(m['flash'])} | - | {n(m['ram'])} | - | {n(text)} / {n(data)} / {n(bss)} |"
+        + (" - |" if nightly else "")
     )
+    if nightly:
+        notes.append(
+            "- Nightly options, **not counted** (the targets are for the stable "
+            "toolchain): the same sources built with `scripts/build-firmware.sh --nightly` "
+            "(`-Zfmt-debug=none -Zlocation-detail=none`, core and alloc rebuilt with "
+            "`-Zbuild-std` and their `optimize_for_size` feature; RUSTC_BOOTSTRAP=1 on the "
+            "stable toolchain): flash / static RAM bytes, and in brackets the difference "
+            "from the stable image."
+        )
     return [
         "| board | configuration | flash bytes | flash target | static RAM bytes "
-        "| RAM target | llvm-size text / data / bss |",
-        "|---|---|---:|---|---:|---|---|",
+        "| RAM target | llvm-size text / data / bss |"
+        + (" nightly options, not counted: flash / RAM |" if nightly else ""),
+        "|---|---|---:|---|---:|---|---|" + ("---|" if nightly else ""),
         *rows,
         "",
         *notes,
@@ -328,7 +411,44 @@ def crate_table(nm: str) -> list[str]:
     ]
 
 
-def report() -> str:
+def ram_table(nm: str, readobj: str, size: str) -> list[str]:
+    lines = [
+        f"Static RAM bytes by static, the {TOP_STATICS} largest of each board's TLS-PSK "
+        f"image (from `llvm-nm --print-size`, `.data`/`.bss` symbols; the path without "
+        f"closure and task-macro segments). `<task>::POOL` is the executor's storage of "
+        f"that task's future (its locals across awaits); `MODEM`, `RESOURCES`, `TCP`, "
+        f"`PACKETS`, `UART_RX`/`UART_TX` are the board crate's own buffers "
+        f"(at_mqtt::budget lists what each holds). The rest of the static RAM column is "
+        f"smaller statics, alignment padding and sections without symbols (heaps, stack "
+        f"guards).",
+    ]
+    for board, port, _ in BOARDS:
+        with_tls = ram_symbols(nm, kept(port, "TLS-PSK"))
+        without = ram_symbols(nm, kept(port, "no TLS"))
+        ranked = sorted(with_tls.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_STATICS]
+        listed = {name for name, _ in ranked}
+        rows = [
+            f"| `{name}` | {n(bytes_)} | {n(without.get(name, 0))} |"
+            for name, bytes_ in ranked
+        ]
+        rows.append(
+            f"| all other statics | {n(sum(v for k, v in with_tls.items() if k not in listed))} "
+            f"| {n(sum(v for k, v in without.items() if k not in listed))} |"
+        )
+        totals = [measure(size, readobj, kept(port, v))["ram"] for v in ("TLS-PSK", "no TLS")]
+        lines += [
+            "",
+            f"{board}:",
+            "",
+            "| static | TLS-PSK | no TLS |",
+            "|---|---:|---:|",
+            *rows,
+            f"| static RAM column | {n(totals[0])} | {n(totals[1])} |",
+        ]
+    return lines
+
+
+def report(nightly: bool) -> str:
     size, readobj, nm = llvm_tool("llvm-size"), llvm_tool("llvm-readobj"), llvm_tool("llvm-nm")
     rustc = subprocess.run(
         ["rustc", "--version"], check=True, capture_output=True, text=True
@@ -345,17 +465,28 @@ def report() -> str:
         f"contents (`SHT_PROGBITS`), what gets written to the chip; static RAM the sum of "
         f"the allocated writable sections.",
         "",
-        *footprint(size, readobj),
+        *footprint(size, readobj, nightly),
         "",
         *crate_table(nm),
+        "",
+        *ram_table(nm, readobj, size),
     ]
     return "\n".join(lines).replace("\n\n\n", "\n\n")
 
 
 def main() -> int:
-    if "--build" in sys.argv[1:]:
-        build()
-    print(report())
+    options = sys.argv[1:]
+    if "-h" in options or "--help" in options:
+        print(__doc__)
+        return 0
+    unknown = [o for o in options if o not in ("--build", "--nightly")]
+    if unknown:
+        print(f"unknown option {unknown[0]}\n{__doc__}", file=sys.stderr)
+        return 2
+    nightly = "--nightly" in options
+    if "--build" in options:
+        build(nightly)
+    print(report(nightly))
     return 0
 
 
