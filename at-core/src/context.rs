@@ -41,6 +41,9 @@ pub trait Context {
 
     /// Runs `future` to completion while serving the UART: lines completed meanwhile get
     /// `busy p...`, and URCs may be written as long as this command has written nothing.
+    ///
+    /// Pass a large future pinned in the caller (`cx.wait(pin!(future))`): the waiting
+    /// future would otherwise hold it twice, as its argument and pinned.
     async fn wait<F: Future>(&mut self, future: F) -> F::Output;
 
     /// Writes the oldest `count` queued URCs (fewer if fewer are queued, so it is

@@ -7,6 +7,7 @@
 //! own bound gives up on a runner that does not.
 
 use core::cell::{Ref, RefMut};
+use core::pin::pin;
 
 use at_core::{Context, ErrorCode, Profile, deadline_after};
 use embassy_time::{Duration, with_deadline};
@@ -436,7 +437,7 @@ impl<'a, const PAYLOAD: usize, const SUBS: usize> MqttClient<'a, PAYLOAD, SUBS> 
             Request::Credential(_) => crate::credentials::upload::STORE_BOUND,
         };
         let backstop = deadline_after(bound).saturating_add(BACKSTOP_MARGIN);
-        match cx.wait(with_deadline(backstop, ticket.reply())).await {
+        match cx.wait(pin!(with_deadline(backstop, ticket.reply()))).await {
             Ok(reply) => reply,
             Err(_) => {
                 error!("the runner did not answer a request in time");

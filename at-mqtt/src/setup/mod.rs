@@ -24,6 +24,8 @@ mod clock;
 #[cfg(feature = "embassy-net")]
 mod embassy;
 
+use core::pin::pin;
+
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
 use embassy_time::with_timeout;
 use heapless::String;
@@ -133,7 +135,7 @@ impl<T: TimeSource> SetupCommands<T> {
         }
         let (time, servers) = (&mut self.time, &self.sntp.servers);
         let answer = cx
-            .wait(async {
+            .wait(pin!(async {
                 for server in servers {
                     if let Ok(Some(unix)) =
                         with_timeout(SNTP_SERVER_TIMEOUT, time.unix_time(server)).await
@@ -143,7 +145,7 @@ impl<T: TimeSource> SetupCommands<T> {
                     warn!("SNTP: no time from {}", server.as_str());
                 }
                 None
-            })
+            }))
             .await;
         if let Some(unix) = answer {
             info!("SNTP: the clock is set to {}", unix);

@@ -1,5 +1,7 @@
 //! `AT+CWMODE`, `AT+CWJAP` and `AT+CWQAP`: joining a Wi-Fi network as a station.
 
+use core::pin::pin;
+
 use at_core::{Args, CommandInfo, CommandSet, Context, ErrorCode, Form, LineBuf, Outcome};
 use embassy_time::{Duration, with_timeout};
 use heapless::String;
@@ -95,14 +97,14 @@ impl<W: WifiStation> WifiCommands<W> {
         let timeout = self.join_timeout;
         let station = &mut self.station;
         let joined = cx
-            .wait(async {
+            .wait(pin!(async {
                 with_timeout(timeout, async {
                     station.join(ssid, password).await?;
                     Ok::<(), JoinError>(())
                 })
                 .await
                 .unwrap_or(Err(JoinError::Timeout))
-            })
+            }))
             .await;
         if let Err(error) = joined {
             let mut line = LineBuf::<16>::new();
