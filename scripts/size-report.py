@@ -254,7 +254,7 @@ def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
 # The Rust hash suffix of a legacy-mangled symbol, and the path segments of embassy's
 # task macros and closures, which say nothing about what a buffer is.
 HASH = re.compile(r"::h[0-9a-f]{16}$")
-NOISE = re.compile(r"::(?:\{\{closure\}\}|_*embassy_main_task(?:_inner_function)?)(?=::)")
+NOISE = re.compile(r"::(?:_?\{\{closure\}\}|_*embassy_main_task(?:_inner_function)?)(?=::)")
 # llvm-nm's suffix for a static LLVM split into pieces: `CLOCK_FREQS (.7)`.
 PIECE = re.compile(r" \(\.\d+\)$")
 

@@ -270,7 +270,9 @@ impl<'a> Args<'a> {
             })?,
         };
         self.index += 1;
-        let (field, tail) = buf.split_at_mut(len);
+        // `len` lies within `buf` (both come from the same line); the `min` lets the
+        // compiler see it, so no panic path is linked.
+        let (field, tail) = buf.split_at_mut(len.min(buf.len()));
         self.rest = if more {
             tail.split_first_mut().map(|(_, t)| t).unwrap_or_default()
         } else {

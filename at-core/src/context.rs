@@ -83,11 +83,8 @@ impl<const N: usize> LineBuf<N> {
 
     /// Appends bytes, truncating at the capacity.
     pub fn push_bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            if self.buf.push(b).is_err() {
-                self.overflowed = true;
-                return;
-            }
+        if !push_truncated(self.buf.as_mut_view(), bytes) {
+            self.overflowed = true;
         }
     }
 
@@ -130,6 +127,16 @@ impl<const N: usize> LineBuf<N> {
         self.buf.clear();
         self.overflowed = false;
     }
+}
+
+/// Appends what fits of `bytes` to `buf`; whether all of it did. Not generic over the
+/// capacity, so one copy serves every `LineBuf` size.
+fn push_truncated(buf: &mut heapless::VecView<u8>, bytes: &[u8]) -> bool {
+    let room = buf.capacity() - buf.len();
+    let fits = bytes.get(..room).unwrap_or(bytes);
+    // Cannot fail: `fits` is at most the room left.
+    let _ = buf.extend_from_slice(fits);
+    fits.len() == bytes.len()
 }
 
 impl<const N: usize> fmt::Write for LineBuf<N> {
