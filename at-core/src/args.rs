@@ -310,18 +310,27 @@ impl<'a> Args<'a> {
     where
         T: Copy + Into<i64> + TryFrom<i64>,
     {
+        let Some(value) = self.opt_int_within((*range.start()).into(), (*range.end()).into())?
+        else {
+            return Ok(None);
+        };
+        T::try_from(value)
+            .map(Some)
+            .map_err(|_| self.error(ArgErrorKind::OutOfRange))
+    }
+
+    /// [`opt_int`](Self::opt_int) for `min..=max`, not generic: one copy for every type.
+    fn opt_int_within(&mut self, min: i64, max: i64) -> Result<Option<i64>, ArgError> {
         let digits = match self.next_field()? {
             Field::Omitted => return Ok(None),
             Field::Quoted(_) => return Err(self.error(ArgErrorKind::NotInteger)),
             Field::Bare(digits) => digits,
         };
         let value = parse_decimal(digits).map_err(|kind| self.error(kind))?;
-        if value < (*range.start()).into() || value > (*range.end()).into() {
+        if value < min || value > max {
             return Err(self.error(ArgErrorKind::OutOfRange));
         }
-        T::try_from(value)
-            .map(Some)
-            .map_err(|_| self.error(ArgErrorKind::OutOfRange))
+        Ok(Some(value))
     }
 
     /// Reads a required integer parameter that must lie in `range`.
