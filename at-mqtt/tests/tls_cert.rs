@@ -16,35 +16,14 @@
 
 mod support;
 
-use std::future::pending;
-
 use at_core::mock::{block_on, show};
 use at_core::{Config, Profile};
 use at_mqtt::credentials::{CredentialKind, CredentialStore, RamCredentials};
-use at_mqtt::setup::Clock;
-use at_mqtt::{Modem, ModemResources, Options};
-use embassy_futures::select::{Either, select};
-use embassy_time::Duration;
 use support::pki::{self, Issued, Seen, Spec};
-use support::{Broker, HostLine, MockNetwork, Sent};
-
-const OK: &[u8] = b"\r\nOK\r\n";
-const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// A bound long enough for RustCrypto's P-256 in a debug build.
-const BOUND: Duration = Duration::from_secs(4);
+use support::run::{ERROR, OK, run_modem};
+use support::{Broker, HostLine, Sent};
 
 type Store = RamCredentials<2048, 12>;
-
-fn options(profile: Profile) -> Options {
-    Options::new(profile)
-        .with_command_timeout(BOUND)
-        .with_reconnect_delays(Duration::from_millis(20), Duration::from_millis(100))
-}
-
-/// The modem's clock says now (the certificate checks need it).
-fn set_time() {
-    Clock::default().set_by_host(pki::now() as u64);
-}
 
 /// Fills a store.
 fn store(items: &[(CredentialKind, u8, Vec<u8>)]) -> Store {
@@ -64,23 +43,10 @@ fn scenario(
     credentials: Store,
     script: impl AsyncFnOnce(HostLine, Broker),
 ) {
-    set_time();
-    let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
-    let (mut rx, mut tx) = host.uart();
-    let network = MockNetwork(broker.clone());
-    let mut rng = rand_core::OsRng;
+    pki::set_modem_clock();
     let config = Config::new("mock").with_profile(profile);
-    let mut modem = Modem::with_options(&mut resources, config, options(profile), network, ())
-        .with_credentials(credentials)
-        .with_tls_psk(&mut rng);
-    block_on(async {
-        let run = modem.run_once(&mut rx, &mut tx, pending());
-        match select(run, script(host.clone(), broker.clone())).await {
-            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
-            Either::Second(()) => {}
-        }
-    });
+    let options = support::run::options(profile, pki::HANDSHAKE_BOUND);
+    run_modem(broker, config, options, credentials, script);
 }
 
 /// The test PKI: a CA, a server certificate for `broker` and 127.0.0.1, a client
@@ -103,6 +69,24 @@ fn pki() -> Pki {
     );
     let client = pki::issue(&ca, &Spec::named("modem"));
     Pki { ca, server, client }
+}
+
+impl Pki {
+    /// A TLS broker presenting the server certificate, recording what it sees in `seen`.
+    fn broker(&self, seen: &Seen) -> Broker {
+        Broker::tls_with(pki::server(&self.server, &[], None, seen))
+    }
+
+    /// A TLS broker presenting the server certificate that requires a client
+    /// certificate of the test CA.
+    fn client_checking_broker(&self) -> Broker {
+        Broker::tls_with(pki::server(
+            &self.server,
+            &[],
+            Some(&self.ca.cert),
+            &Seen::default(),
+        ))
+    }
 }
 
 /// A store with the CA at `CA_ID` 0 and the client certificate and key at 0.
@@ -189,7 +173,7 @@ async fn carries_messages(host: &HostLine, broker: &Broker) {
 fn scheme_3_verifies_the_server_and_carries_every_qos() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(
         Profile::Seed,
         &broker,
@@ -254,7 +238,7 @@ fn scheme_3_refuses_an_expired_or_not_yet_valid_server() {
 #[test]
 fn scheme_3_refuses_a_wrong_host_name() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &Seen::default()));
+    let broker = pki.broker(&Seen::default());
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         refused(&host, "elsewhere.example", 0x6052).await;
@@ -268,7 +252,7 @@ fn scheme_3_refuses_a_wrong_host_name() {
 fn scheme_3_checks_an_ip_host_against_the_address_names_and_sends_no_sni() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         connects(&host, "127.0.0.1").await;
@@ -280,7 +264,7 @@ fn scheme_3_checks_an_ip_host_against_the_address_names_and_sends_no_sni() {
 fn sni_is_sent_and_verified_instead_of_the_host_and_alpn_is_offered() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(
         Profile::EspAt,
         &broker,
@@ -347,7 +331,7 @@ fn sni_and_alpn_commands_check_their_parameters() {
 #[test]
 fn scheme_3_without_a_stored_ca_is_refused_before_connecting() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &Seen::default()));
+    let broker = pki.broker(&Seen::default());
     scenario(
         Profile::Seed,
         &broker,
@@ -412,12 +396,7 @@ fn scheme_4_presents_the_client_certificate_to_a_server_that_requires_one() {
 #[test]
 fn scheme_4_takes_a_pkcs8_key_too() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::ClientCert, 1, pki.client.der()),
         (CredentialKind::ClientKey, 1, pki.client.key_pkcs8()),
@@ -434,12 +413,7 @@ fn scheme_4_takes_a_pkcs8_key_too() {
 #[test]
 fn a_server_that_requires_a_client_certificate_refuses_scheme_3() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     scenario(
         Profile::Seed,
         &broker,
@@ -458,12 +432,7 @@ fn a_client_certificate_of_another_ca_is_refused_by_the_server() {
     let pki = pki();
     let other = pki::ca("other CA");
     let stranger = pki::issue(&other, &Spec::named("stranger"));
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::Ca, 0, pki.ca.der()),
         (CredentialKind::ClientCert, 0, stranger.der()),
@@ -479,12 +448,7 @@ fn a_client_certificate_of_another_ca_is_refused_by_the_server() {
 #[test]
 fn scheme_4_without_a_client_certificate_or_key_is_refused() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::ClientCert, 0, pki.client.der()),
         (CredentialKind::ClientKey, 1, pki.client.key_sec1()),
@@ -507,12 +471,7 @@ fn scheme_4_without_a_client_certificate_or_key_is_refused() {
 #[test]
 fn scheme_5_verifies_the_server_and_presents_the_client_certificate() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     scenario(
         Profile::EspAt,
         &broker,

@@ -11,6 +11,7 @@
 
 pub mod flash;
 pub mod pki;
+pub mod run;
 pub mod tls;
 
 use std::cell::RefCell;
