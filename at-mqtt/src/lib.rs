@@ -73,7 +73,6 @@ mod mailbox;
 mod modem;
 mod network;
 mod options;
-mod resume;
 mod runner;
 pub mod setup;
 mod state;

@@ -128,6 +128,37 @@ fn one_result(reply: &[u8], result: &[u8]) {
     assert!(reply.ends_with(result), "ends with the expected result");
 }
 
+/// `disable_clean_session=1` asks the broker to resume on every CONNECT, the first after
+/// power-on included; `0` starts clean (and minimq's reconnect then asks to resume what
+/// the broker may still hold).
+#[test]
+fn a_persistent_session_asks_to_resume_from_the_first_connect() {
+    for keep in [1, 0] {
+        seed(async |host, broker| {
+            host.exchange("ATE0", OK).await;
+            host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+                .await;
+            let cfg = format!(r#"AT+MQTTCONNCFG=0,60,{keep},"","",0,0"#);
+            host.exchange(&cfg, OK).await;
+            let reply = host.exchange(r#"AT+MQTTCONN=0,"broker",1883,1"#, OK).await;
+            assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+            broker.close();
+            host.expect(DISCONNECTED).await;
+            host.expect(CONNECTED).await;
+            let connects: Vec<_> = broker
+                .sent()
+                .into_iter()
+                .filter(|sent| matches!(sent, Sent::Connect { .. }))
+                .collect();
+            let first = Sent::Connect {
+                clean_start: keep == 0,
+            };
+            let again = Sent::Connect { clean_start: false };
+            assert_eq!(connects, [first, again], "disable_clean_session={keep}");
+        });
+    }
+}
+
 #[test]
 fn broker_closes_while_publish_waits_for_puback() {
     both_transports(async |host, broker, scheme| {
@@ -307,9 +338,9 @@ fn unsubscribe_during_resubscription_keeps_the_others() {
         let restored: Vec<_> = broker
             .sent()
             .into_iter()
-            .skip_while(|sent| *sent != Sent::Connect)
+            .skip_while(|sent| !matches!(sent, Sent::Connect { .. }))
             .skip(1)
-            .skip_while(|sent| *sent != Sent::Connect)
+            .skip_while(|sent| !matches!(sent, Sent::Connect { .. }))
             .filter_map(|sent| match sent {
                 Sent::Subscribe(filters) => Some(filters),
                 _ => None,
