@@ -164,7 +164,8 @@ function main() {
     const simulated = loop.simulatedNanos / 1e6;
     log(
       `stats simulated_ms=${simulated.toFixed(1)} wall_ms=${wallMs(started).toFixed(1)} ` +
-        `busy_cycles=${loop.busyCycles} busy_wall_ms=${(loop.busyNanos / 1e6).toFixed(1)} ` +
+        `busy_cycles=${loop.busyCycles} busy_simulated_ms=${(loop.busySimulatedNanos / 1e6).toFixed(1)} ` +
+        `busy_wall_ms=${(loop.busyNanos / 1e6).toFixed(1)} ` +
         `mhz=${loop.mhz.toFixed(2)}`,
     );
   });

@@ -28,8 +28,12 @@ class RunLoop {
     this.board = null;
     this.timer = null;
     this.immediate = null;
+    /** Cycles the cores executed (not waiting), over every board of this process. */
     this.busyCycles = 0;
+    /** Wall time spent executing them. */
     this.busyNanos = 0;
+    /** Simulated time they took at the chip's clk_sys: what the real chip spends computing. */
+    this.busySimulatedNanos = 0;
   }
 
   /** Runs `board` from now on (a new board at power-on or after a reset). */
@@ -80,6 +84,7 @@ class RunLoop {
     if (cycles > 0) {
       this.busyCycles += cycles;
       this.busyNanos += wallNanos() - sliceStart;
+      this.busySimulatedNanos += (cycles * 1e9) / board.rp2040.clkSys;
     }
     this.afterSlice();
     if (this.board !== board) return; // replaced by a reset in afterSlice
