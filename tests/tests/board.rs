@@ -370,7 +370,10 @@ fn scheme_3_cfg(client_id: &str, ca_id: u8) -> String {
 fn tls_scheme_3_with_a_stored_ca_survives_restart(target: Target) {
     let mut bed = Testbed::start_with_certificates(target);
     let mut sntp = SntpServer::start(&bed.network, SntpTime::Now);
-    let pki = bed.broker.pki().expect("the testbed has a PKI");
+    let pki = bed
+        .broker
+        .pki()
+        .unwrap_or_else(|| panic!("the testbed has no PKI"));
     let (ca_pem, other_ca_der) = (pki.read("ca.pem"), pki.read("other-ca.der"));
     let stored = format!(
         "+MQTTCERT:\"ca\",0,{}\r\n+MQTTCERT:\"ca\",1,{}\r\n",
