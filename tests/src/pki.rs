@@ -1,7 +1,9 @@
 //! A test PKI made by the `openssl` command at test time, P-256 throughout: a CA, server
-//! certificates (good, from another CA, expired, for another name), a client certificate,
-//! and their keys, as PEM for mosquitto and DER for the modem's credential store.
+//! certificates (good, from another CA, expired, for another name, and on demand for an
+//! address), a client certificate, and their keys, as PEM for mosquitto and DER for the
+//! modem's credential store.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -58,6 +60,14 @@ impl Pki {
             "365",
         );
         pki
+    }
+
+    /// A server certificate `name` from the CA `ca` for `address` (its common name and
+    /// its one subjectAltName, an iPAddress), valid for a year; e.g. for a broker that the
+    /// modem reaches by its address.
+    pub fn issue_for_address(&self, name: &str, address: IpAddr) {
+        let names = format!("subjectAltName=IP:{address}");
+        self.issue(name, "ca", &address.to_string(), &names, "365");
     }
 
     fn key(&self, name: &str) {
@@ -178,11 +188,22 @@ impl Pki {
         std::fs::read(self.path(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
     }
 
-    /// mosquitto's TLS 1.3 listener lines on `port` presenting `server`; with
+    /// mosquitto's TLS 1.3 listener lines on `port` of 127.0.0.1 presenting `server`; with
     /// `require_client`, it requires a client certificate signed by the CA.
     pub fn listener(&self, port: u16, server: &str, require_client: bool) -> Vec<String> {
+        self.listener_on(IpAddr::from([127, 0, 0, 1]), port, server, require_client)
+    }
+
+    /// [`listener`](Self::listener) on `address` instead of 127.0.0.1.
+    pub fn listener_on(
+        &self,
+        address: IpAddr,
+        port: u16,
+        server: &str,
+        require_client: bool,
+    ) -> Vec<String> {
         let mut lines = vec![
-            format!("listener {port} 127.0.0.1"),
+            format!("listener {port} {address}"),
             format!("cafile {}", self.path("ca.pem").display()),
             format!("certfile {}", self.path(&format!("{server}.pem")).display()),
             format!("keyfile {}", self.path(&format!("{server}.key")).display()),
