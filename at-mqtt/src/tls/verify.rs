@@ -108,7 +108,7 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
                 malformed = true;
                 continue;
             };
-            let der: &[u8] = *der;
+            let der: &[u8] = der;
             let Some(fields) = Fields::read(der) else {
                 malformed = true;
                 continue;
