@@ -1,8 +1,9 @@
 //! The certificate schemes at unit level: the real modem (engine, runner, embedded-tls
 //! with its RustCrypto verifier) against OpenSSL TLS 1.3 servers over the mock network,
 //! with certificates made by OpenSSL at test time. Schemes 3, 4 and 5, the esp-at
-//! profile's scheme 2, SNI and ALPN, and every refusal code (under `AT+SYSLOG=1`), each
-//! followed by a command that shows the modem still usable.
+//! profile's scheme 2, SNI and ALPN, P-384 chains of Let's Encrypt's shape (feature
+//! `tls-p384`), and every refusal code (under `AT+SYSLOG=1`), each followed by a command
+//! that shows the modem still usable.
 
 #![allow(missing_docs, reason = "test crate")]
 #![allow(
