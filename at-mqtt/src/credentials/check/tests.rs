@@ -91,6 +91,15 @@ fn a_p384_ca_is_accepted_with_tls_p384_only() {
     }
     assert_eq!(Refusal::Malformed.code(Ca), crate::error::CA_READ_FAILED);
     assert_eq!(certificate_key(P384_CA_DER), Err(Refusal::Malformed));
+    // Let's Encrypt's ECDSA root as published (790 bytes of PEM: it fits an upload).
+    let isrg_root_x2 = fixture!("isrg-root-x2.pem");
+    assert!(isrg_root_x2.len() <= crate::budget::PAYLOAD_BYTES);
+    let der = checked_with(Ca, isrg_root_x2, true).expect("ISRG Root X2");
+    assert_eq!(der.len(), 543);
+    assert_eq!(
+        checked_with(Ca, isrg_root_x2, false),
+        Err(Refusal::Malformed)
+    );
 }
 
 #[test]
