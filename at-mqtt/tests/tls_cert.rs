@@ -1,8 +1,9 @@
 //! The certificate schemes at unit level: the real modem (engine, runner, embedded-tls
 //! with its RustCrypto verifier) against OpenSSL TLS 1.3 servers over the mock network,
 //! with certificates made by OpenSSL at test time. Schemes 3, 4 and 5, the esp-at
-//! profile's scheme 2, SNI and ALPN, and every refusal code (under `AT+SYSLOG=1`), each
-//! followed by a command that shows the modem still usable.
+//! profile's scheme 2, SNI and ALPN, P-384 chains of Let's Encrypt's shape (feature
+//! `tls-p384`), and every refusal code (under `AT+SYSLOG=1`), each followed by a command
+//! that shows the modem still usable.
 
 #![allow(missing_docs, reason = "test crate")]
 #![allow(
@@ -19,7 +20,8 @@ mod support;
 use at_core::mock::{block_on, show};
 use at_core::{Config, Profile};
 use at_mqtt::credentials::{CredentialKind, CredentialStore, RamCredentials};
-use support::pki::{self, Issued, Seen, Spec};
+use openssl::nid::Nid;
+use support::pki::{self, Curve, Issued, Seen, Spec};
 use support::run::{ERROR, OK, run_modem};
 use support::{Broker, HostLine, Sent};
 
@@ -545,5 +547,121 @@ fn a_server_chain_larger_than_the_buffers_fails_cleanly() {
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         refused(&host, "broker", 0x6063).await;
+    });
+}
+
+/// A chain of Let's Encrypt's ECDSA shape: a P-384 root (as ISRG Root X2), a P-384
+/// intermediate it signs (as E5..E9), a server key on `leaf` the intermediate signs, all
+/// with ECDSA SHA-384.
+struct P384Chain {
+    root: Issued,
+    intermediate: Issued,
+    server: Issued,
+}
+
+fn p384_chain(leaf: Curve) -> P384Chain {
+    let root = pki::ca_on(Curve::P384, "root X2");
+    let intermediate = pki::issue_ca_on(&root, Curve::P384, "E5");
+    let server = pki::issue(
+        &intermediate,
+        &Spec {
+            dns: &["broker"],
+            curve: leaf,
+            ..Spec::named("broker")
+        },
+    );
+    for issued in [&root, &intermediate, &server] {
+        assert_eq!(
+            issued.cert.signature_algorithm().object().nid(),
+            Nid::ECDSA_WITH_SHA384,
+            "signed with ECDSA SHA-384"
+        );
+    }
+    assert_eq!(Curve::of(&intermediate.key), Curve::P384);
+    assert_eq!(Curve::of(&server.key), leaf);
+    P384Chain {
+        root,
+        intermediate,
+        server,
+    }
+}
+
+impl P384Chain {
+    /// A broker presenting the server certificate and the intermediate, and `extra`
+    /// after them.
+    fn broker(&self, extra: &[&openssl::x509::X509]) -> Broker {
+        let mut chain = vec![&self.intermediate.cert];
+        chain.extend_from_slice(extra);
+        Broker::tls_with(pki::server(&self.server, &chain, None, &Seen::default()))
+    }
+}
+
+#[test]
+fn scheme_3_verifies_a_lets_encrypt_shaped_p384_chain_and_carries_every_qos() {
+    let chain = p384_chain(Curve::P256);
+    let broker = chain.broker(&[]);
+    let store = store(&[(CredentialKind::Ca, 0, chain.root.der())]);
+    scenario(Profile::Seed, &broker, store, async |host, broker| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+        carries_messages(&host, &broker).await;
+    });
+}
+
+/// The server signs its CertificateVerify with ECDSA P-384 SHA-384: the modem offers
+/// the scheme and verifies it.
+#[test]
+fn scheme_3_verifies_a_p384_server_key() {
+    let chain = p384_chain(Curve::P384);
+    let broker = chain.broker(&[]);
+    let store = store(&[(CredentialKind::Ca, 0, chain.root.der())]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+    });
+}
+
+#[test]
+fn scheme_3_refuses_a_p384_chain_of_another_root() {
+    let chain = p384_chain(Curve::P256);
+    let other = pki::ca_on(Curve::P384, "root X2");
+    let broker = chain.broker(&[]);
+    let store = store(&[
+        (CredentialKind::Ca, 0, other.der()),
+        (CredentialKind::Ca, 1, chain.root.der()),
+    ]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        refused(&host, "broker", 0x6060).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
+            .await;
+        connects(&host, "broker").await;
+    });
+}
+
+/// Let's Encrypt's default ECDSA chain ends in ISRG Root X2 cross-signed by ISRG Root
+/// X1: the stored root's own name and key, which ends the chain. (X1 is RSA; a P-384
+/// cross-signer here makes a chain checked past the root fail as untrusted.)
+#[test]
+fn a_chain_ending_in_the_root_cross_signed_by_another_is_verified() {
+    let chain = p384_chain(Curve::P256);
+    let older = pki::ca_on(Curve::P384, "root X1");
+    let cross = pki::cross_signed(&chain.root, &older);
+    let broker = chain.broker(&[&cross.cert]);
+    let store = store(&[
+        (CredentialKind::Ca, 0, chain.root.der()),
+        (
+            CredentialKind::Ca,
+            1,
+            pki::ca_on(Curve::P384, "root X2").der(),
+        ),
+    ]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+        host.exchange("AT+MQTTCLEAN=0", OK).await;
+        // A root of the same name with another key is not the cross-signed one.
+        configure(&host, 3, 0, 1).await;
+        refused(&host, "broker", 0x6060).await;
     });
 }
