@@ -3,7 +3,7 @@
 # file (never edit it by hand). Not part of scripts/test.sh, which only builds the
 # benchmarks (clippy --all-targets).
 #
-# Usage: scripts/bench.sh
+# Usage: scripts/bench.sh            (EMULATOR_RUNS=N sets the emulated board's run count)
 #
 # Sections, in order, each from the script or benchmark it names:
 #   firmware-sizes   scripts/size-report.py --build --nightly (builds every measured image,
@@ -13,7 +13,8 @@
 #   wire             the same benchmark's UART wire fractions (at-host --baud)
 #   engine-bench     cargo bench -p at-core --bench engine (wall-clock reference)
 #   roundtrip-bench  cargo bench -p at-host --bench roundtrip (wall-clock reference)
-#   emulator         scripts/emulator-bench.sh 20 (the emulated board, 20 runs)
+#   emulator         scripts/emulator-bench.sh RUNS (the emulated board's scenarios RUNS
+#                    times: EMULATOR_RUNS, default 10; each run takes 1-2 minutes)
 #   tls-handshake    cargo bench -p at-host --bench handshake (connect time per scheme)
 # The file starts with the machine, date, toolchain and commit of the run.
 set -euo pipefail
@@ -88,7 +89,7 @@ roundtrip=$(cargo bench -q -p at-host --bench roundtrip 2>/dev/null | grep '^|')
   echo "$roundtrip"
 } | section roundtrip-bench "Simulator round trips (wall clock)"
 
-scripts/emulator-bench.sh 20 | section emulator "RP2040 in the emulator"
+scripts/emulator-bench.sh "${EMULATOR_RUNS:-10}" | section emulator "RP2040 in the emulator"
 handshake=$(cargo bench -q -p at-host --bench handshake 2>/dev/null | grep '^|')
 {
   echo "\`cargo bench -p at-host --bench handshake\`: \`AT+MQTTCONN\` to its \`OK\` on at-host"
