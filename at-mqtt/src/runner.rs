@@ -928,7 +928,8 @@ fn session_config<'b>(
         // MQTT over TLS-PSK needs the `tls-psk` transport, which this build lacks.
         return Err(TLS_CONFIG_ERROR);
     }
-    let client_id = core::str::from_utf8(&user.client_id).map_err(|_| CLIENT_START_FAILED)?;
+    let login = &user.login;
+    let client_id = core::str::from_utf8(login.client_id()).map_err(|_| CLIENT_START_FAILED)?;
     let mut builder = ConfigBuilder::new(Buffers::new(rx, tx))
         .client_id(client_id)
         .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?
@@ -936,10 +937,10 @@ fn session_config<'b>(
     if config.conn.keep_session {
         builder = builder.session_expiry_interval(KEEP_SESSION_EXPIRY);
     }
-    if !user.username.is_empty() || !user.password.is_empty() {
-        let username = core::str::from_utf8(&user.username).map_err(|_| CLIENT_START_FAILED)?;
+    if !login.username().is_empty() || !login.password().is_empty() {
+        let username = core::str::from_utf8(login.username()).map_err(|_| CLIENT_START_FAILED)?;
         builder = builder
-            .auth(username, &user.password)
+            .auth(username, login.password())
             .map_err(|_| CLIENT_START_FAILED)?;
     }
     let conn = &config.conn;
