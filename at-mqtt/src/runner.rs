@@ -13,8 +13,9 @@
 
 use core::cell::RefCell;
 use core::cmp::min;
-use core::future::Future;
-use core::pin::pin;
+use core::future::{Future, poll_fn};
+use core::pin::{Pin, pin};
+use core::task::{Context, Poll, ready};
 
 use at_core::{ErrorCode, Profile, UrcQueue, deadline_after};
 use embassy_futures::select::{Either, select};
@@ -311,14 +312,17 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
                 Attempt::Lost => {
                     info!("broker link lost; reconnecting");
                     set_link(state, LinkState::Reconnecting);
-                    if let Err(clean) = link.serve_unlinked(push(urcs, DISCONNECTED)).await {
+                    if let Err(clean) = link.serve_unlinked(pin!(push(urcs, DISCONNECTED))).await {
                         return End::Cleaned(clean);
                     }
                     delay = state.options.reconnect_min;
                 }
             }
             debug!("next attempt in {} ms", delay.as_millis());
-            if let Err(clean) = link.serve_unlinked(Timer::at(deadline_after(delay))).await {
+            if let Err(clean) = link
+                .serve_unlinked(pin!(Timer::at(deadline_after(delay))))
+                .await
+            {
                 return End::Cleaned(clean);
             }
             deadline = deadline_after(state.options.command_timeout);
@@ -394,10 +398,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             }
         };
         let opened = self
-            .serve_unlinked(with_deadline(
+            .serve_unlinked(pin!(with_deadline(
                 deadline,
                 network.connect(&target.host, target.port),
-            ))
+            )))
             .await;
         let mut stream = match opened {
             Err(clean) => return Attempt::Cleaned(clean),
@@ -427,10 +431,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                 loaded,
             );
             let opened = self
-                .serve_unlinked(with_deadline(
+                .serve_unlinked(pin!(with_deadline(
                     deadline,
                     crate::tls::open(&halves, tls, handshake),
-                ))
+                )))
                 .await;
             let mut connection = match opened {
                 Err(clean) => return Attempt::Cleaned(clean),
@@ -446,8 +450,9 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             let io = ResumeSession::new(Transport::<N::Stream<'_>>::tls(pipes.io()), resume);
             // The pumps close the pipes when the TLS stream ends, which the session sees
             // as end-of-stream: the attempt always ends through `session`.
-            let pumps = pipes.pump(&mut reader, &mut writer);
-            return match select(pumps, self.session(session, io, deadline, connect)).await {
+            let pumps = pin!(pipes.pump(&mut reader, &mut writer));
+            let served = pin!(self.session(session, io, deadline, connect));
+            return match select(pumps, served).await {
                 Either::First(never) => match never {},
                 Either::Second(attempt) => attempt,
             };
@@ -464,7 +469,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         connect: &mut Option<Pending<'m>>,
     ) -> Attempt<'m> {
         let connected = self
-            .serve_unlinked(with_deadline(deadline, session.connect(io)))
+            .serve_unlinked(pin!(with_deadline(deadline, session.connect(io))))
             .await;
         let mut conn = match connected {
             Err(clean) => return Attempt::Cleaned(clean),
@@ -480,7 +485,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         };
         if conn.connect_event() == ConnectEvent::Connected {
             match self
-                .serve_unlinked(with_deadline(deadline, self.restore(&mut conn)))
+                .serve_unlinked(pin!(with_deadline(deadline, self.restore(&mut conn))))
                 .await
             {
                 Err(clean) => return Attempt::Cleaned(clean),
@@ -551,7 +556,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         loop {
             let event = select(
                 self.state.mailbox.receive(),
-                step(conn, self.urcs, self.room),
+                pin!(step(conn, self.urcs, self.room)),
             )
             .await;
             match event {
@@ -562,7 +567,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                     };
                     let mut pending = pending;
                     if let Request::Clean = pending.request() {
-                        match with_timeout(DISCONNECT_BOUND, conn.disconnect()).await {
+                        match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
                             Ok(Ok(())) => debug!("disconnected"),
                             _ => warn!("DISCONNECT did not go out; dropping the link"),
                         }
@@ -607,9 +612,12 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                     warn!("subscription table full");
                     return Reply::Failed(CLIENT_SUBSCRIBE_FAILED);
                 }
-                match with_deadline(deadline_after(timeout), self.subscribe(conn, &filter, qos))
-                    .await
-                {
+                let acked = with_deadline(
+                    deadline_after(timeout),
+                    pin!(self.subscribe(conn, &filter, qos)),
+                )
+                .await;
+                match acked {
                     Ok(Ack::Done) => {
                         let added = self
                             .state
@@ -634,12 +642,15 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                 if !self.state.view().is_subscribed(&filter) {
                     return Reply::NotSubscribed;
                 }
-                let done = with_deadline(deadline_after(timeout), async {
-                    let Ok(op) = conn.unsubscribe(&[filter.as_str()], &[]).await else {
-                        return Ack::Down;
-                    };
-                    acknowledged(conn, &op, self.urcs, self.room).await
-                })
+                let done = with_deadline(
+                    deadline_after(timeout),
+                    pin!(async {
+                        let Ok(op) = conn.unsubscribe(&[filter.as_str()], &[]).await else {
+                            return Ack::Down;
+                        };
+                        acknowledged(conn, &op, self.urcs, self.room).await
+                    }),
+                )
                 .await;
                 match done {
                     Ok(Ack::Done) => {
@@ -683,7 +694,8 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             publication = publication.retain();
         }
         let deadline = deadline_after(timeout);
-        let op = match with_deadline(deadline, conn.publish(publication)).await {
+        let written = with_deadline(deadline, pin!(conn.publish(publication))).await;
+        let op = match written {
             Ok(Ok(None)) => return Reply::Done,
             Ok(Ok(Some(op))) => op,
             Ok(Err(error)) => {
@@ -703,7 +715,12 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             }
         };
         drop(slot);
-        match with_deadline(deadline, acknowledged(conn, &op, self.urcs, self.room)).await {
+        match with_deadline(
+            deadline,
+            pin!(acknowledged(conn, &op, self.urcs, self.room)),
+        )
+        .await
+        {
             Ok(Ack::Done) => Reply::Done,
             Ok(Ack::Refused) => {
                 warn!("the broker refused a publication");
@@ -753,22 +770,65 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
     }
 
     /// Runs `future` while no link is up (connecting, backing off, reporting), answering
-    /// requests meanwhile; `Err` with `AT+MQTTCLEAN`'s request, which ends the link.
-    async fn serve_unlinked<F: Future>(&self, future: F) -> Result<F::Output, Pending<'m>> {
-        let mut future = pin!(future);
+    /// requests meanwhile (the mailbox first); `Err` with `AT+MQTTCLEAN`'s request, which
+    /// ends the link.
+    #[cfg_attr(
+        not(feature = "tls-cert"),
+        allow(
+            clippy::never_loop,
+            reason = "it loops after answering a credential request"
+        )
+    )]
+    async fn serve_unlinked<F: Future>(
+        &self,
+        mut future: Pin<&mut F>,
+    ) -> Result<F::Output, Pending<'m>> {
         loop {
-            match select(self.state.mailbox.receive(), future.as_mut()).await {
-                Either::First(pending) => {
-                    #[cfg(feature = "tls-cert")]
-                    let Some(pending) = self.answer_credential(pending).await else {
-                        continue;
-                    };
-                    if let Some(clean) = answer_unlinked(self.state, pending) {
+            let event = poll_fn(|cx| match poll_unlinked(self.state, cx) {
+                Poll::Ready(unlinked) => Poll::Ready(Err(unlinked)),
+                Poll::Pending => future.as_mut().poll(cx).map(Ok),
+            })
+            .await;
+            match event {
+                Ok(output) => return Ok(output),
+                Err(Unlinked::Cleaned(clean)) => return Err(clean),
+                #[cfg(feature = "tls-cert")]
+                Err(Unlinked::Credential(pending)) => {
+                    let other = self.answer_credential(pending).await;
+                    if let Some(clean) = other.and_then(|other| answer_unlinked(self.state, other))
+                    {
                         return Err(clean);
                     }
                 }
-                Either::Second(output) => return Ok(output),
             }
+        }
+    }
+}
+
+/// A request taken while no link is up that [`poll_unlinked`] leaves to its caller.
+enum Unlinked<'m> {
+    /// `AT+MQTTCLEAN`, which ends the link.
+    Cleaned(Pending<'m>),
+    /// A credential request, answered from the store (an await).
+    #[cfg(feature = "tls-cert")]
+    Credential(Pending<'m>),
+}
+
+/// Takes the requests that arrive while no link is up and answers those it can at once;
+/// ready with one its caller must carry out. Not generic over what the caller waits for,
+/// so it is compiled once.
+fn poll_unlinked<'m, const P: usize, const S: usize>(
+    state: &'m MqttState<P, S>,
+    cx: &mut Context<'_>,
+) -> Poll<Unlinked<'m>> {
+    loop {
+        let pending = ready!(state.mailbox.poll_receive(cx));
+        #[cfg(feature = "tls-cert")]
+        if matches!(pending.request(), Request::Credential(_)) {
+            return Poll::Ready(Unlinked::Credential(pending));
+        }
+        if let Some(clean) = answer_unlinked(state, pending) {
+            return Poll::Ready(Unlinked::Cleaned(clean));
         }
     }
 }
