@@ -264,3 +264,18 @@ fn timeout(args: &mut Args<'_>, options: &crate::Options) -> Result<Duration, Er
 fn qos_number(qos: QoS) -> u8 {
     qos as u8
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MqttCommand, TlsCertCommand};
+
+    /// `AT+MQTTSNI` and `AT+MQTTALPN` are rows of the `tls-cert` table only, so a build
+    /// without the feature answers them as unknown commands.
+    #[test]
+    fn the_tls_name_commands_are_rows_of_the_tls_cert_table_only() {
+        for name in ["+MQTTSNI", "+MQTTALPN"] {
+            assert!(MqttCommand::TABLE.iter().all(|row| row.name != name));
+            assert!(TlsCertCommand::TABLE.iter().any(|row| row.name == name));
+        }
+    }
+}
