@@ -468,10 +468,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         deadline: Instant,
         connect: &mut Option<Pending<'m>>,
     ) -> Attempt<'m> {
-        let connected = self
+        let mut conn = match self
             .serve_unlinked(pin!(with_deadline(deadline, session.connect(io))))
-            .await;
-        let mut conn = match connected {
+            .await
+        {
             Err(clean) => return Attempt::Cleaned(clean),
             Ok(Ok(Ok(conn))) => conn,
             Ok(Ok(Err(error))) => {
@@ -499,17 +499,22 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         }
         set_link(self.state, LinkState::Connected);
         info!("broker link up");
-        let line = {
-            let config = self.state.config.try_borrow();
-            urc::connected(self.options.profile, config.as_deref().ok())
-        };
         // Requests wait for this (at most until the host has read one URC): answered
         // meanwhile, they would see a link the host was already told is up as down.
-        push(self.urcs, line.as_bytes()).await;
+        self.report_connected().await;
         if let Some(mut connect) = connect.take() {
             connect.answer_behind(Reply::Done, self.urcs.len());
         }
         self.serve(&mut conn).await
+    }
+
+    /// Queues the connect URC (its line is gone once queued, not kept while serving).
+    async fn report_connected(&self) {
+        let line = {
+            let config = self.state.config.try_borrow();
+            urc::connected(self.options.profile, config.as_deref().ok())
+        };
+        push(self.urcs, line.as_bytes()).await;
     }
 
     /// Re-subscribes every filter after the broker started a fresh session, one SUBACK
@@ -523,15 +528,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             .iter_mut()
             .for_each(|sub| sub.restored = false);
         loop {
-            // Cloned: an `AT+MQTTUNSUB` answered meanwhile may remove entries.
-            let next = self
-                .state
-                .view()
-                .subscriptions
-                .iter()
-                .find(|sub| !sub.restored)
-                .map(|sub| (sub.filter.clone(), sub.qos));
-            let Some((filter, qos)) = next else {
+            let Some((filter, qos)) = self.next_to_restore() else {
                 return Ok(());
             };
             match self.subscribe(conn, &filter, qos).await {
@@ -551,33 +548,45 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         }
     }
 
+    /// The first subscription not restored yet, cloned: an `AT+MQTTUNSUB` answered
+    /// meanwhile may remove entries.
+    fn next_to_restore(&self) -> Option<(String<MAX_TOPIC>, QoS)> {
+        self.state
+            .view()
+            .subscriptions
+            .iter()
+            .find(|sub| !sub.restored)
+            .map(|sub| (sub.filter.clone(), sub.qos))
+    }
+
     /// Serves requests and inbound traffic until the link ends.
     async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Attempt<'m> {
         loop {
-            let event = select(
+            let taken = match select(
                 self.state.mailbox.receive(),
                 pin!(step(conn, self.urcs, self.room)),
             )
-            .await;
-            match event {
-                Either::First(pending) => {
-                    #[cfg(feature = "tls-cert")]
-                    let Some(pending) = self.answer_credential(pending).await else {
-                        continue;
-                    };
-                    let mut pending = pending;
-                    if let Request::Clean = pending.request() {
-                        match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
-                            Ok(Ok(())) => debug!("disconnected"),
-                            _ => warn!("DISCONNECT did not go out; dropping the link"),
-                        }
-                        return Attempt::Cleaned(pending);
-                    }
-                    let reply = self.request(conn, pending.request()).await;
-                    pending.answer(reply);
-                }
+            .await
+            {
+                Either::First(pending) => Some(pending),
                 Either::Second(Step::Down) => return Attempt::Lost,
-                Either::Second(Step::Progress | Step::Refused) => {}
+                Either::Second(Step::Progress | Step::Refused) => None,
+            };
+            if let Some(pending) = taken {
+                #[cfg(feature = "tls-cert")]
+                let Some(pending) = self.answer_credential(pending).await else {
+                    continue;
+                };
+                let mut pending = pending;
+                if let Request::Clean = pending.request() {
+                    match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
+                        Ok(Ok(())) => debug!("disconnected"),
+                        _ => warn!("DISCONNECT did not go out; dropping the link"),
+                    }
+                    return Attempt::Cleaned(pending);
+                }
+                let reply = self.request(conn, pending.request()).await;
+                pending.answer(reply);
             }
             if !conn.is_connected() {
                 return Attempt::Lost;
