@@ -564,53 +564,35 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
     /// Serves requests and inbound traffic until the link ends.
     async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Attempt<'m> {
         loop {
-            #[cfg_attr(
-                feature = "tls-cert",
-                allow(unused_mut, reason = "rebound once credential requests are answered")
-            )]
-            let mut pending = match self.next_request(conn).await {
-                Ok(pending) => pending,
-                Err(Step::Down) => return Attempt::Lost,
-                Err(Step::Progress | Step::Refused) => {
-                    if !conn.is_connected() {
-                        return Attempt::Lost;
-                    }
+            let taken = match select(
+                self.state.mailbox.receive(),
+                pin!(step(conn, self.urcs, self.room)),
+            )
+            .await
+            {
+                Either::First(pending) => Some(pending),
+                Either::Second(Step::Down) => return Attempt::Lost,
+                Either::Second(Step::Progress | Step::Refused) => None,
+            };
+            if let Some(pending) = taken {
+                #[cfg(feature = "tls-cert")]
+                let Some(pending) = self.answer_credential(pending).await else {
                     continue;
+                };
+                let mut pending = pending;
+                if let Request::Clean = pending.request() {
+                    match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
+                        Ok(Ok(())) => debug!("disconnected"),
+                        _ => warn!("DISCONNECT did not go out; dropping the link"),
+                    }
+                    return Attempt::Cleaned(pending);
                 }
-            };
-            #[cfg(feature = "tls-cert")]
-            let Some(mut pending) = self.answer_credential(pending).await else {
-                continue;
-            };
-            if let Request::Clean = pending.request() {
-                match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
-                    Ok(Ok(())) => debug!("disconnected"),
-                    _ => warn!("DISCONNECT did not go out; dropping the link"),
-                }
-                return Attempt::Cleaned(pending);
+                let reply = self.request(conn, pending.request()).await;
+                pending.answer(reply);
             }
-            let reply = self.request(conn, pending.request()).await;
-            pending.answer(reply);
             if !conn.is_connected() {
                 return Attempt::Lost;
             }
-        }
-    }
-
-    /// Takes the next request (the mailbox first) or advances the connection once: `Err`
-    /// with that step's outcome.
-    async fn next_request<IO: Io>(
-        &self,
-        conn: &mut Connection<'_, '_, IO>,
-    ) -> Result<Pending<'m>, Step> {
-        match select(
-            self.state.mailbox.receive(),
-            pin!(step(conn, self.urcs, self.room)),
-        )
-        .await
-        {
-            Either::First(pending) => Ok(pending),
-            Either::Second(step) => Err(step),
         }
     }
 
