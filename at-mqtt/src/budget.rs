@@ -16,6 +16,8 @@
 //! | TCP socket ([`TCP_SOCKET_BYTES`]) | 2 x 2,048 | the broker socket's receive and send windows |
 //! | outbound payload ([`PAYLOAD_BYTES`]) | 1,024 | an `AT+MQTTPUBRAW` payload between the host and the runner |
 //! | subscriptions ([`SUBSCRIPTIONS`]) | 10 x 136 | the topic filters held (up to 128 bytes each) |
+//! | login ([`LOGIN_BYTES`](crate::LOGIN_BYTES)) | 2,048 | the client ID, username and password together (each up to 1,024) |
+//! | SNI and ALPN (`tls-cert`) | 64 + 5 x 32 | `AT+MQTTSNI`'s name and `AT+MQTTALPN`'s protocols |
 //! | TLS record receive ([`TLS_RECORD_RX_BYTES`], `tls-psk`) | 4,357 | one received record of at most 4,096 plaintext bytes |
 //! | TLS record send ([`TLS_RECORD_TX_BYTES`], `tls-psk`) | 2,048 | one sent record (larger writes are split) |
 //! | TLS pipes (`tls-psk`) | 2 x 1,024 | plaintext between minimq and the TLS pumps |
