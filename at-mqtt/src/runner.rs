@@ -564,31 +564,30 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
     /// Serves requests and inbound traffic until the link ends.
     async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Attempt<'m> {
         loop {
-            let taken = match select(
+            let event = select(
                 self.state.mailbox.receive(),
                 pin!(step(conn, self.urcs, self.room)),
             )
-            .await
-            {
-                Either::First(pending) => Some(pending),
-                Either::Second(Step::Down) => return Attempt::Lost,
-                Either::Second(Step::Progress | Step::Refused) => None,
-            };
-            if let Some(pending) = taken {
-                #[cfg(feature = "tls-cert")]
-                let Some(pending) = self.answer_credential(pending).await else {
-                    continue;
-                };
-                let mut pending = pending;
-                if let Request::Clean = pending.request() {
-                    match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
-                        Ok(Ok(())) => debug!("disconnected"),
-                        _ => warn!("DISCONNECT did not go out; dropping the link"),
+            .await;
+            match event {
+                Either::First(pending) => {
+                    #[cfg(feature = "tls-cert")]
+                    let Some(pending) = self.answer_credential(pending).await else {
+                        continue;
+                    };
+                    let mut pending = pending;
+                    if let Request::Clean = pending.request() {
+                        match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
+                            Ok(Ok(())) => debug!("disconnected"),
+                            _ => warn!("DISCONNECT did not go out; dropping the link"),
+                        }
+                        return Attempt::Cleaned(pending);
                     }
-                    return Attempt::Cleaned(pending);
+                    let reply = self.request(conn, pending.request()).await;
+                    pending.answer(reply);
                 }
-                let reply = self.request(conn, pending.request()).await;
-                pending.answer(reply);
+                Either::Second(Step::Down) => return Attempt::Lost,
+                Either::Second(Step::Progress | Step::Refused) => {}
             }
             if !conn.is_connected() {
                 return Attempt::Lost;
