@@ -1,12 +1,11 @@
 //! The memory budget of a board modem: the default size of every buffer the modem owns,
 //! what it costs in static RAM, and the largest inbound message it can deliver.
 //!
-//! These are the sizes the board ports use (the whole modem in about 34 KiB of static
-//! RAM without TLS, 45 KiB with TLS-PSK, 61 KiB with `tls-cert` on the RP2040, the
-//! flash credential store's work buffer included; BENCHMARKS.md has the measured
-//! figures). Every
-//! size is a parameter of the type that uses it, so a board with more RAM picks larger
-//! ones (the host simulator does).
+//! These are the sizes the board ports use (the whole RP2040 image in about 35 KiB of
+//! static RAM without TLS, 46 KiB with TLS-PSK, 54 KiB with `tls-cert`, the flash
+//! credential store's work buffer included; BENCHMARKS.md has the measured figures).
+//! Every size is a parameter of the type that uses it, so a board with more RAM picks
+//! larger ones (the host simulator does).
 //!
 //! | buffer | bytes | holds |
 //! |---|---:|---|
