@@ -12,7 +12,8 @@
 #   --no-default-features  without the ports' default features (`tls-psk`)
 #   --example NAME         build the port's example NAME instead of the firmware
 #   --emulator             the image the RP2040 emulator tests run (tests/emulator): the
-#                          rp2040 port with `defmt` (its log is read over RTT), copied to
+#                          rp2040 port with `defmt` (its log is read over RTT) and
+#                          `tls-cert` (schemes 3-5, the credential store in flash), copied to
 #                          target/firmware/emulator/at-modem-rp2040 so that the size
 #                          builds, which use the same target directory, do not replace it
 #
@@ -57,7 +58,7 @@ while (($# > 0)); do
     --emulator)
       emulator=true
       selected=(rp2040)
-      features="${features:+$features,}defmt"
+      features="${features:+$features,}defmt,tls-cert"
       ;;
     --example)
       (($# > 0)) || { echo "--example needs a name" >&2; exit 2; }
@@ -65,7 +66,7 @@ while (($# > 0)); do
       shift
       ;;
     -h | --help)
-      sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)

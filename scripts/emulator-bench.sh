@@ -3,7 +3,10 @@
 # tests) RUNS times in a row and prints their figures as a markdown table on standard
 # output, after one preamble line: runs passed, boot to `ready` (simulated and wall
 # time, from the emulator), the emulated clock rate while executing, the TLS 1.3-PSK
-# handshake's wall time, and the suite's run time; min / median / max over the runs.
+# and the scheme 3 (server certificate verified against a stored CA) handshakes' wall
+# time and the simulated time the core spent executing during each (at the chip's
+# clock: what the real RP2040 spends computing), and the suite's run time; min / median
+# / max over the runs.
 #
 # Usage: scripts/emulator-bench.sh [RUNS]     (default 20)
 #
@@ -50,6 +53,9 @@ wanted = {
     ("emulated_rp2040_boot", "boot_ready_wall_ms"): "boot to `ready`, wall (ms)",
     ("emulated_rp2040_tls", "emulated_mhz"): "emulated clock while executing (MHz)",
     ("emulated_rp2040_tls", "handshake_wall_ms"): "TLS 1.3-PSK handshake, wall (ms)",
+    ("emulated_rp2040_tls", "handshake_busy_simulated_ms"): "TLS 1.3-PSK handshake, core executing, simulated (ms)",
+    ("emulated_rp2040_tls_cert", "handshake_wall_ms"): "TLS 1.3 scheme 3 handshake, wall (ms)",
+    ("emulated_rp2040_tls_cert", "handshake_busy_simulated_ms"): "TLS 1.3 scheme 3 handshake, core executing, simulated (ms)",
 }
 values = {key: [] for key in wanted}
 figure = re.compile(r"^figure (\S+): (\S+) = (\S+)$")

@@ -51,7 +51,8 @@
 //! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
 //! UDP), `tls-psk` (scheme
 //! 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2: certificates; their
-//! uploads, checked by [`credentials::check`]), `flash-credentials` (the boards' flash
+//! uploads, checked by [`credentials::check`]), `tls-p384` (P-384 server chains, as Let's
+//! Encrypt's ECDSA ones, and P-384 CAs), `flash-credentials` (the boards' flash
 //! store, `credentials::FlashCredentials`), and `defmt` or `log` for the runner's log of
 //! every failure it handles.
 #![cfg_attr(not(test), no_std)]
@@ -73,7 +74,6 @@ mod mailbox;
 mod modem;
 mod network;
 mod options;
-mod resume;
 mod runner;
 pub mod setup;
 mod state;

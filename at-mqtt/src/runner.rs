@@ -36,7 +36,6 @@ use crate::error::{
 use crate::link::{LinkState, Subscription};
 use crate::mailbox::{Pending, Reply, Request};
 use crate::network::Network;
-use crate::resume::ResumeSession;
 use crate::topic::MAX_TOPIC;
 use crate::transport::Transport;
 use crate::urc::{self, DISCONNECTED, SUBRECV_OVERHEAD};
@@ -276,9 +275,6 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
         };
         let mut session = Session::new(session_config);
         let reconnect = config.target.reconnect;
-        // A persistent session is resumed if the broker kept it while the modem was
-        // away; later reconnects resume it through minimq itself.
-        let mut resume = config.conn.keep_session;
         let mut deadline = deadline_after(timeout);
         let mut delay = state.options.reconnect_min;
         loop {
@@ -289,12 +285,10 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
                     tls.as_deref_mut(),
                     &config,
                     &mut session,
-                    resume,
                     deadline,
                     connect,
                 )
                 .await;
-            resume = false;
             match attempt {
                 Attempt::Cleaned(clean) => return End::Cleaned(clean),
                 Attempt::Failed(code) if connect.is_some() => {
@@ -373,7 +367,6 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         mut tls: Option<&mut crate::tls::TlsPsk<'_>>,
         config: &MqttConfig,
         session: &mut Session<'_>,
-        resume: bool,
         deadline: Instant,
         connect: &mut Option<Pending<'m>>,
     ) -> Attempt<'m> {
@@ -416,7 +409,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             }
         };
         if config.scheme() == 1 {
-            let io = ResumeSession::new(Transport::tcp(&mut stream), resume);
+            let io = Transport::tcp(&mut stream);
             return self.session(session, io, deadline, connect).await;
         }
         #[cfg(feature = "tls-psk")]
@@ -449,7 +442,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             };
             let (mut reader, mut writer) = connection.split();
             let pipes = crate::tls::Pipes::new();
-            let io = ResumeSession::new(Transport::<N::Stream<'_>>::tls(pipes.io()), resume);
+            let io = Transport::<N::Stream<'_>>::tls(pipes.io());
             // The pumps close the pipes when the TLS stream ends, which the session sees
             // as end-of-stream: the attempt always ends through `session`.
             let pumps = pin!(pipes.pump(&mut reader, &mut writer));
@@ -1005,7 +998,11 @@ fn session_config<'b>(
         .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?
         .keepalive_interval(config.conn.keepalive());
     if config.conn.keep_session {
-        builder = builder.session_expiry_interval(KEEP_SESSION_EXPIRY);
+        // The broker may have kept the session while the modem was away: every connect
+        // asks to resume it until a CONNACK answers.
+        builder = builder
+            .session_expiry_interval(KEEP_SESSION_EXPIRY)
+            .resume_session();
     }
     if !login.username().is_empty() || !login.password().is_empty() {
         let username = core::str::from_utf8(login.username()).map_err(|_| CLIENT_START_FAILED)?;

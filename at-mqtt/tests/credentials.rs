@@ -17,23 +17,14 @@
 
 mod support;
 
-use std::future::pending;
-
-use at_core::mock::{block_on, show};
+use at_core::mock::show;
 use at_core::{Config, Profile};
 use at_mqtt::credentials::{CredentialStore, FlashCredentials, NoCredentials, RamCredentials};
-use at_mqtt::setup::Clock;
-use at_mqtt::{Modem, ModemResources, Options};
-use embassy_futures::select::{Either, select};
 use embassy_time::Duration;
 use support::flash::{RANGE, SimulatedFlash};
 use support::pki::{self, Seen, Spec};
-use support::{Broker, HostLine, MockNetwork, Sent};
-
-const OK: &[u8] = b"\r\nOK\r\n";
-const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// A bound long enough for RustCrypto's P-256 in a debug build.
-const BOUND: Duration = Duration::from_secs(4);
+use support::run::{ERROR, OK, run_modem};
+use support::{Broker, HostLine, Sent};
 
 const CERT_PEM: &[u8] = include_bytes!("fixtures/client.crt.pem");
 const CERT_DER: &[u8] = include_bytes!("fixtures/client.crt.der");
@@ -50,28 +41,12 @@ fn scenario<S: CredentialStore>(
     credentials: S,
     script: impl AsyncFnOnce(HostLine, Broker),
 ) {
-    Clock::default().set_by_host(pki::now() as u64);
-    let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
-    let (mut rx, mut tx) = host.uart();
-    let network = MockNetwork(broker.clone());
-    let mut rng = rand_core::OsRng;
+    pki::set_modem_clock();
     let config = Config::new("mock")
         .with_profile(profile)
         .with_raw_data_timeout(Duration::from_millis(300));
-    let options = Options::new(profile)
-        .with_command_timeout(BOUND)
-        .with_reconnect_delays(Duration::from_millis(20), Duration::from_millis(100));
-    let mut modem = Modem::with_options(&mut resources, config, options, network, ())
-        .with_credentials(credentials)
-        .with_tls_psk(&mut rng);
-    block_on(async {
-        let run = modem.run_once(&mut rx, &mut tx, pending());
-        match select(run, script(host.clone(), broker.clone())).await {
-            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
-            Either::Second(()) => {}
-        }
-    });
+    let options = support::run::options(profile, pki::HANDSHAKE_BOUND);
+    run_modem(broker, config, options, credentials, script);
 }
 
 /// Echo off, code lines on.

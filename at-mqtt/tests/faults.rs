@@ -1,4 +1,4 @@
-//! Fault injection at unit level: the real engine and runner (assembled by [`Modem`])
+//! Fault injection at unit level: the real engine and runner (assembled by `at_mqtt::Modem`)
 //! against a scripted broker and an interactive host line, no sockets. Every accepted
 //! command must end with exactly one result within its bound, whatever the broker or the
 //! host does, and the modem must stay usable.
@@ -14,65 +14,38 @@
 
 mod support;
 
-use std::future::{Future, pending};
-
 use at_core::Config;
-use at_core::mock::block_on;
-use at_mqtt::{Modem, ModemResources, Options};
-use embassy_futures::select::{Either, select};
+use at_mqtt::Options;
+use at_mqtt::credentials::NoCredentials;
 use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::ErrorKind;
-use support::{Broker, HostLine, MockNetwork, Sent, count, since};
+use support::run::{CONNECTED, DISCONNECTED, ERROR, OK, run_modem};
+use support::{Broker, HostLine, Sent, count, since};
 
-const OK: &[u8] = b"\r\nOK\r\n";
-const ERROR: &[u8] = b"\r\nERROR\r\n";
-const CONNECTED: &[u8] = b"+MQTTCONNECTED:0\r\n";
-const DISCONNECTED: &[u8] = b"+MQTTDISCONNECTED:0\r\n";
 /// The acknowledgement bound the scenarios use (SPEC's 15 s, shortened).
 const BOUND: Duration = Duration::from_millis(300);
 
 fn options() -> Options {
-    Options::new(at_core::Profile::Seed)
-        .with_command_timeout(BOUND)
-        .with_reconnect_delays(Duration::from_millis(20), Duration::from_millis(100))
+    support::run::options(at_core::Profile::Seed, BOUND)
 }
 
 /// Runs `script` against a fresh modem (echo off once the script sends `ATE0`).
-fn scenario<F: Future<Output = ()>>(
-    config: Config,
-    options: Options,
-    script: impl FnOnce(HostLine, Broker) -> F,
-) {
+fn scenario(config: Config, options: Options, script: impl AsyncFnOnce(HostLine, Broker)) {
     scenario_with(&Broker::new(), config, options, script);
 }
 
 /// [`scenario`] against `broker`; the modem can do scheme 2.
-fn scenario_with<F: Future<Output = ()>>(
+fn scenario_with(
     broker: &Broker,
     config: Config,
     options: Options,
-    script: impl FnOnce(HostLine, Broker) -> F,
+    script: impl AsyncFnOnce(HostLine, Broker),
 ) {
-    let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
-    let (mut rx, mut tx) = host.uart();
-    let network = MockNetwork(broker.clone());
-    let mut rng = rand_core::OsRng;
-    let mut modem =
-        Modem::with_options(&mut resources, config, options, network, ()).with_tls_psk(&mut rng);
-    block_on(async {
-        let run = modem.run_once(&mut rx, &mut tx, pending());
-        match select(run, script(host.clone(), broker.clone())).await {
-            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
-            Either::Second(()) => {}
-        }
-    });
+    run_modem(broker, config, options, NoCredentials, script);
 }
 
 fn seed(script: impl AsyncFnOnce(HostLine, Broker)) {
-    scenario(Config::new("mock"), options(), |host, broker| async move {
-        script(host, broker).await;
-    });
+    scenario(Config::new("mock"), options(), script);
 }
 
 /// The same scenario over plain TCP and over TLS-PSK (scheme 2: embedded-tls against an
@@ -83,10 +56,14 @@ fn both_transports(script: impl AsyncFn(HostLine, Broker, Scheme)) {
             Scheme::Tcp => Broker::new(),
             Scheme::TlsPsk => Broker::tls(),
         };
-        scenario_with(&broker, Config::new("mock"), options(), |host, broker| {
-            let script = &script;
-            async move { script(host, broker, scheme).await }
-        });
+        scenario_with(
+            &broker,
+            Config::new("mock"),
+            options(),
+            async |host, broker| {
+                script(host, broker, scheme).await;
+            },
+        );
     }
 }
 
@@ -149,6 +126,37 @@ fn one_result(reply: &[u8], result: &[u8]) {
     let results = count(reply, OK) + count(reply, ERROR);
     assert_eq!(results, 1, "one result: {}", at_core::mock::show(reply));
     assert!(reply.ends_with(result), "ends with the expected result");
+}
+
+/// `disable_clean_session=1` asks the broker to resume on every CONNECT, the first after
+/// power-on included; `0` starts clean (and minimq's reconnect then asks to resume what
+/// the broker may still hold).
+#[test]
+fn a_persistent_session_asks_to_resume_from_the_first_connect() {
+    for keep in [1, 0] {
+        seed(async |host, broker| {
+            host.exchange("ATE0", OK).await;
+            host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+                .await;
+            let cfg = format!(r#"AT+MQTTCONNCFG=0,60,{keep},"","",0,0"#);
+            host.exchange(&cfg, OK).await;
+            let reply = host.exchange(r#"AT+MQTTCONN=0,"broker",1883,1"#, OK).await;
+            assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+            broker.close();
+            host.expect(DISCONNECTED).await;
+            host.expect(CONNECTED).await;
+            let connects: Vec<_> = broker
+                .sent()
+                .into_iter()
+                .filter(|sent| matches!(sent, Sent::Connect { .. }))
+                .collect();
+            let first = Sent::Connect {
+                clean_start: keep == 0,
+            };
+            let again = Sent::Connect { clean_start: false };
+            assert_eq!(connects, [first, again], "disable_clean_session={keep}");
+        });
+    }
 }
 
 #[test]
@@ -330,9 +338,9 @@ fn unsubscribe_during_resubscription_keeps_the_others() {
         let restored: Vec<_> = broker
             .sent()
             .into_iter()
-            .skip_while(|sent| *sent != Sent::Connect)
+            .skip_while(|sent| !matches!(sent, Sent::Connect { .. }))
             .skip(1)
-            .skip_while(|sent| *sent != Sent::Connect)
+            .skip_while(|sent| !matches!(sent, Sent::Connect { .. }))
             .filter_map(|sent| match sent {
                 Sent::Subscribe(filters) => Some(filters),
                 _ => None,
@@ -404,7 +412,7 @@ fn duration_max_options_never_panic() {
     let options = Options::new(at_core::Profile::Seed)
         .with_command_timeout(forever)
         .with_reconnect_delays(forever, forever);
-    scenario(config, options, |host, broker| async move {
+    scenario(config, options, async |host, broker| {
         connect(&host, 1).await;
         one_result(
             &host

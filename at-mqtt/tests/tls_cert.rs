@@ -1,8 +1,9 @@
 //! The certificate schemes at unit level: the real modem (engine, runner, embedded-tls
 //! with its RustCrypto verifier) against OpenSSL TLS 1.3 servers over the mock network,
 //! with certificates made by OpenSSL at test time. Schemes 3, 4 and 5, the esp-at
-//! profile's scheme 2, SNI and ALPN, and every refusal code (under `AT+SYSLOG=1`), each
-//! followed by a command that shows the modem still usable.
+//! profile's scheme 2, SNI and ALPN, P-384 chains of Let's Encrypt's shape (feature
+//! `tls-p384`), and every refusal code (under `AT+SYSLOG=1`), each followed by a command
+//! that shows the modem still usable.
 
 #![allow(missing_docs, reason = "test crate")]
 #![allow(
@@ -16,35 +17,15 @@
 
 mod support;
 
-use std::future::pending;
-
 use at_core::mock::{block_on, show};
 use at_core::{Config, Profile};
 use at_mqtt::credentials::{CredentialKind, CredentialStore, RamCredentials};
-use at_mqtt::setup::Clock;
-use at_mqtt::{Modem, ModemResources, Options};
-use embassy_futures::select::{Either, select};
-use embassy_time::Duration;
-use support::pki::{self, Issued, Seen, Spec};
-use support::{Broker, HostLine, MockNetwork, Sent};
-
-const OK: &[u8] = b"\r\nOK\r\n";
-const ERROR: &[u8] = b"\r\nERROR\r\n";
-/// A bound long enough for RustCrypto's P-256 in a debug build.
-const BOUND: Duration = Duration::from_secs(4);
+use openssl::nid::Nid;
+use support::pki::{self, Curve, Issued, Seen, Spec};
+use support::run::{ERROR, OK, run_modem};
+use support::{Broker, HostLine, Sent};
 
 type Store = RamCredentials<2048, 12>;
-
-fn options(profile: Profile) -> Options {
-    Options::new(profile)
-        .with_command_timeout(BOUND)
-        .with_reconnect_delays(Duration::from_millis(20), Duration::from_millis(100))
-}
-
-/// The modem's clock says now (the certificate checks need it).
-fn set_time() {
-    Clock::default().set_by_host(pki::now() as u64);
-}
 
 /// Fills a store.
 fn store(items: &[(CredentialKind, u8, Vec<u8>)]) -> Store {
@@ -64,23 +45,10 @@ fn scenario(
     credentials: Store,
     script: impl AsyncFnOnce(HostLine, Broker),
 ) {
-    set_time();
-    let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
-    let (mut rx, mut tx) = host.uart();
-    let network = MockNetwork(broker.clone());
-    let mut rng = rand_core::OsRng;
+    pki::set_modem_clock();
     let config = Config::new("mock").with_profile(profile);
-    let mut modem = Modem::with_options(&mut resources, config, options(profile), network, ())
-        .with_credentials(credentials)
-        .with_tls_psk(&mut rng);
-    block_on(async {
-        let run = modem.run_once(&mut rx, &mut tx, pending());
-        match select(run, script(host.clone(), broker.clone())).await {
-            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
-            Either::Second(()) => {}
-        }
-    });
+    let options = support::run::options(profile, pki::HANDSHAKE_BOUND);
+    run_modem(broker, config, options, credentials, script);
 }
 
 /// The test PKI: a CA, a server certificate for `broker` and 127.0.0.1, a client
@@ -103,6 +71,24 @@ fn pki() -> Pki {
     );
     let client = pki::issue(&ca, &Spec::named("modem"));
     Pki { ca, server, client }
+}
+
+impl Pki {
+    /// A TLS broker presenting the server certificate, recording what it sees in `seen`.
+    fn broker(&self, seen: &Seen) -> Broker {
+        Broker::tls_with(pki::server(&self.server, &[], None, seen))
+    }
+
+    /// A TLS broker presenting the server certificate that requires a client
+    /// certificate of the test CA.
+    fn client_checking_broker(&self) -> Broker {
+        Broker::tls_with(pki::server(
+            &self.server,
+            &[],
+            Some(&self.ca.cert),
+            &Seen::default(),
+        ))
+    }
 }
 
 /// A store with the CA at `CA_ID` 0 and the client certificate and key at 0.
@@ -189,7 +175,7 @@ async fn carries_messages(host: &HostLine, broker: &Broker) {
 fn scheme_3_verifies_the_server_and_carries_every_qos() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(
         Profile::Seed,
         &broker,
@@ -254,7 +240,7 @@ fn scheme_3_refuses_an_expired_or_not_yet_valid_server() {
 #[test]
 fn scheme_3_refuses_a_wrong_host_name() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &Seen::default()));
+    let broker = pki.broker(&Seen::default());
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         refused(&host, "elsewhere.example", 0x6052).await;
@@ -268,7 +254,7 @@ fn scheme_3_refuses_a_wrong_host_name() {
 fn scheme_3_checks_an_ip_host_against_the_address_names_and_sends_no_sni() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         connects(&host, "127.0.0.1").await;
@@ -280,7 +266,7 @@ fn scheme_3_checks_an_ip_host_against_the_address_names_and_sends_no_sni() {
 fn sni_is_sent_and_verified_instead_of_the_host_and_alpn_is_offered() {
     let pki = pki();
     let seen = Seen::default();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &seen));
+    let broker = pki.broker(&seen);
     scenario(
         Profile::EspAt,
         &broker,
@@ -347,7 +333,7 @@ fn sni_and_alpn_commands_check_their_parameters() {
 #[test]
 fn scheme_3_without_a_stored_ca_is_refused_before_connecting() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(&pki.server, &[], None, &Seen::default()));
+    let broker = pki.broker(&Seen::default());
     scenario(
         Profile::Seed,
         &broker,
@@ -412,12 +398,7 @@ fn scheme_4_presents_the_client_certificate_to_a_server_that_requires_one() {
 #[test]
 fn scheme_4_takes_a_pkcs8_key_too() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::ClientCert, 1, pki.client.der()),
         (CredentialKind::ClientKey, 1, pki.client.key_pkcs8()),
@@ -434,12 +415,7 @@ fn scheme_4_takes_a_pkcs8_key_too() {
 #[test]
 fn a_server_that_requires_a_client_certificate_refuses_scheme_3() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     scenario(
         Profile::Seed,
         &broker,
@@ -458,12 +434,7 @@ fn a_client_certificate_of_another_ca_is_refused_by_the_server() {
     let pki = pki();
     let other = pki::ca("other CA");
     let stranger = pki::issue(&other, &Spec::named("stranger"));
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::Ca, 0, pki.ca.der()),
         (CredentialKind::ClientCert, 0, stranger.der()),
@@ -479,12 +450,7 @@ fn a_client_certificate_of_another_ca_is_refused_by_the_server() {
 #[test]
 fn scheme_4_without_a_client_certificate_or_key_is_refused() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     let store = store(&[
         (CredentialKind::ClientCert, 0, pki.client.der()),
         (CredentialKind::ClientKey, 1, pki.client.key_sec1()),
@@ -507,12 +473,7 @@ fn scheme_4_without_a_client_certificate_or_key_is_refused() {
 #[test]
 fn scheme_5_verifies_the_server_and_presents_the_client_certificate() {
     let pki = pki();
-    let broker = Broker::tls_with(pki::server(
-        &pki.server,
-        &[],
-        Some(&pki.ca.cert),
-        &Seen::default(),
-    ));
+    let broker = pki.client_checking_broker();
     scenario(
         Profile::EspAt,
         &broker,
@@ -586,5 +547,121 @@ fn a_server_chain_larger_than_the_buffers_fails_cleanly() {
     scenario(Profile::Seed, &broker, full_store(&pki), async |host, _| {
         configure(&host, 3, 0, 0).await;
         refused(&host, "broker", 0x6063).await;
+    });
+}
+
+/// A chain of Let's Encrypt's ECDSA shape: a P-384 root (as ISRG Root X2), a P-384
+/// intermediate it signs (as E5..E9), a server key on `leaf` the intermediate signs, all
+/// with ECDSA SHA-384.
+struct P384Chain {
+    root: Issued,
+    intermediate: Issued,
+    server: Issued,
+}
+
+fn p384_chain(leaf: Curve) -> P384Chain {
+    let root = pki::ca_on(Curve::P384, "root X2");
+    let intermediate = pki::issue_ca_on(&root, Curve::P384, "E5");
+    let server = pki::issue(
+        &intermediate,
+        &Spec {
+            dns: &["broker"],
+            curve: leaf,
+            ..Spec::named("broker")
+        },
+    );
+    for issued in [&root, &intermediate, &server] {
+        assert_eq!(
+            issued.cert.signature_algorithm().object().nid(),
+            Nid::ECDSA_WITH_SHA384,
+            "signed with ECDSA SHA-384"
+        );
+    }
+    assert_eq!(Curve::of(&intermediate.key), Curve::P384);
+    assert_eq!(Curve::of(&server.key), leaf);
+    P384Chain {
+        root,
+        intermediate,
+        server,
+    }
+}
+
+impl P384Chain {
+    /// A broker presenting the server certificate and the intermediate, and `extra`
+    /// after them.
+    fn broker(&self, extra: &[&openssl::x509::X509]) -> Broker {
+        let mut chain = vec![&self.intermediate.cert];
+        chain.extend_from_slice(extra);
+        Broker::tls_with(pki::server(&self.server, &chain, None, &Seen::default()))
+    }
+}
+
+#[test]
+fn scheme_3_verifies_a_lets_encrypt_shaped_p384_chain_and_carries_every_qos() {
+    let chain = p384_chain(Curve::P256);
+    let broker = chain.broker(&[]);
+    let store = store(&[(CredentialKind::Ca, 0, chain.root.der())]);
+    scenario(Profile::Seed, &broker, store, async |host, broker| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+        carries_messages(&host, &broker).await;
+    });
+}
+
+/// The server signs its CertificateVerify with ECDSA P-384 SHA-384: the modem offers
+/// the scheme and verifies it.
+#[test]
+fn scheme_3_verifies_a_p384_server_key() {
+    let chain = p384_chain(Curve::P384);
+    let broker = chain.broker(&[]);
+    let store = store(&[(CredentialKind::Ca, 0, chain.root.der())]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+    });
+}
+
+#[test]
+fn scheme_3_refuses_a_p384_chain_of_another_root() {
+    let chain = p384_chain(Curve::P256);
+    let other = pki::ca_on(Curve::P384, "root X2");
+    let broker = chain.broker(&[]);
+    let store = store(&[
+        (CredentialKind::Ca, 0, other.der()),
+        (CredentialKind::Ca, 1, chain.root.der()),
+    ]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        refused(&host, "broker", 0x6060).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
+            .await;
+        connects(&host, "broker").await;
+    });
+}
+
+/// Let's Encrypt's default ECDSA chain ends in ISRG Root X2 cross-signed by ISRG Root
+/// X1: the stored root's own name and key, which ends the chain. (X1 is RSA; a P-384
+/// cross-signer here makes a chain checked past the root fail as untrusted.)
+#[test]
+fn a_chain_ending_in_the_root_cross_signed_by_another_is_verified() {
+    let chain = p384_chain(Curve::P256);
+    let older = pki::ca_on(Curve::P384, "root X1");
+    let cross = pki::cross_signed(&chain.root, &older);
+    let broker = chain.broker(&[&cross.cert]);
+    let store = store(&[
+        (CredentialKind::Ca, 0, chain.root.der()),
+        (
+            CredentialKind::Ca,
+            1,
+            pki::ca_on(Curve::P384, "root X2").der(),
+        ),
+    ]);
+    scenario(Profile::Seed, &broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        connects(&host, "broker").await;
+        host.exchange("AT+MQTTCLEAN=0", OK).await;
+        // A root of the same name with another key is not the cross-signed one.
+        configure(&host, 3, 0, 1).await;
+        refused(&host, "broker", 0x6060).await;
     });
 }

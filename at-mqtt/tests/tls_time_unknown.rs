@@ -12,18 +12,13 @@
 
 mod support;
 
-use std::future::pending;
-
 use at_core::Config;
 use at_core::mock::{block_on, show};
+use at_mqtt::Options;
 use at_mqtt::credentials::{CredentialKind, CredentialStore, RamCredentials};
-use at_mqtt::{Modem, ModemResources, Options};
-use embassy_futures::select::{Either, select};
+use support::Broker;
 use support::pki::{self, Seen, Spec};
-use support::{Broker, HostLine, MockNetwork};
-
-const OK: &[u8] = b"\r\nOK\r\n";
-const ERROR: &[u8] = b"\r\nERROR\r\n";
+use support::run::{ERROR, OK, run_modem};
 
 #[test]
 fn verifying_a_server_needs_the_time() {
@@ -39,22 +34,13 @@ fn verifying_a_server_needs_the_time() {
     let broker = Broker::tls_with(pki::server(&server, &[], None, &Seen::default()));
     let mut store = RamCredentials::<1024, 2>::new();
     block_on(store.store(CredentialKind::Ca, 0, &ca.der())).expect("store");
-    let host = HostLine::new();
-    let mut resources = Box::new(ModemResources::<2048, 1024, 2048, 1024, 4>::new());
-    let (mut rx, mut tx) = host.uart();
-    let mut rng = rand_core::OsRng;
     let options = Options::new(at_core::Profile::Seed);
-    let mut modem = Modem::with_options(
-        &mut resources,
+    run_modem(
+        &broker,
         Config::new("mock"),
         options,
-        MockNetwork(broker.clone()),
-        (),
-    )
-    .with_credentials(store)
-    .with_tls_psk(&mut rng);
-    block_on(async {
-        let script = async {
+        store,
+        async |host, broker| {
             host.exchange("ATE0", OK).await;
             host.exchange("AT+SYSLOG=1", OK).await;
             for scheme in [3, 5] {
@@ -72,10 +58,6 @@ fn verifying_a_server_needs_the_time() {
                 host.exchange("AT", OK).await;
             }
             assert_eq!(broker.connects(), 0, "no connection was opened");
-        };
-        match select(modem.run_once(&mut rx, &mut tx, pending()), script).await {
-            Either::First(stop) => panic!("the modem stopped: {stop:?}"),
-            Either::Second(()) => {}
-        }
-    });
+        },
+    );
 }

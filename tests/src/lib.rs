@@ -13,8 +13,9 @@
 //!   broker, standing for the rest of the world.
 //! - [`TapNetwork`] builds a private network for `at-host --tap`: a TAP device bridged
 //!   to a network namespace, where [`NamespaceBroker`] runs mosquitto (plain and TLS-PSK
-//!   listeners) and its command-line clients, and [`DhcpServer`] runs dnsmasq. It needs
-//!   root, `ip` and `/dev/net/tun`, and fails the test without them.
+//!   listeners, and one with certificates) and its command-line clients, [`DhcpServer`]
+//!   runs dnsmasq and [`SntpServer`] answers SNTP. It needs root, `ip` and
+//!   `/dev/net/tun`, and fails the test without them.
 //! - [`emulator`] runs the RP2040 port's real firmware in the Node emulator of
 //!   `tests/emulator/` behind the same [`Modem`] handle, with its defmt log decoded
 //!   ([`FirmwareLog`]) when a test fails.
@@ -45,6 +46,7 @@ mod peer;
 pub mod pki;
 mod process;
 mod serial_port;
+mod sntp;
 mod testbed;
 mod text;
 pub mod tls_records;
@@ -60,5 +62,6 @@ pub use netns_broker::{NamespaceBroker, NamespaceFlood};
 pub use peer::{Message, Peer};
 pub use process::{Process, run_to_end};
 pub use serial_port::SerialPort;
+pub use sntp::{SntpServer, SntpTime};
 pub use testbed::{Target, Testbed};
 pub use text::{escape, render};

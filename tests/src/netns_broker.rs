@@ -2,11 +2,13 @@
 //! command-line clients run there as MQTT peers.
 //!
 //! The broker listens on the namespace's address only, plain on [`PORT`] and TLS 1.3
-//! with a pre-shared key on [`PSK_PORT`], so the modem reaches it through the TAP device
-//! and the bridge, never through the root namespace's loopback.
+//! with a pre-shared key on [`PSK_PORT`] (and, started with a [`Pki`], TLS 1.3 with a
+//! server certificate for that address on [`CERT_PORT`]), so the modem reaches it
+//! through the TAP device and the bridge, never through the root namespace's loopback.
 //!
 //! [`PORT`]: NamespaceBroker::PORT
 //! [`PSK_PORT`]: NamespaceBroker::PSK_PORT
+//! [`CERT_PORT`]: NamespaceBroker::CERT_PORT
 
 use std::io::Write as _;
 use std::net::Ipv4Addr;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::pki::Pki;
 use crate::{Process, TapNetwork, run_to_end};
 
 /// How long mosquitto may take to open its listener.
@@ -30,14 +33,16 @@ const INSTALL: &str = "is required by the TAP tests and was not found (looked in
     `apt-get install -y mosquitto mosquitto-clients` (.ci/run does this).";
 
 /// A mosquitto process in a network namespace, listening on the namespace's address
-/// at ports [`PORT`](Self::PORT) and [`PSK_PORT`](Self::PSK_PORT); killed by its process
-/// id when dropped.
+/// at ports [`PORT`](Self::PORT) and [`PSK_PORT`](Self::PSK_PORT) (and
+/// [`CERT_PORT`](Self::CERT_PORT) with a [`Pki`]); killed by its process id when dropped.
 pub struct NamespaceBroker {
     /// `None` while stopped.
     process: Option<Process>,
     namespace: String,
     address: Ipv4Addr,
     dir: TempDir,
+    /// The certificate listener's PKI (its files are read at each start).
+    pki: Option<Pki>,
 }
 
 impl NamespaceBroker {
@@ -50,10 +55,32 @@ impl NamespaceBroker {
     pub const PSK_IDENTITY: &str = "modem-psk";
     /// The PSK listener's key, in hex.
     pub const PSK_KEY_HEX: &str = "00112233445566778899aabbccddeeff";
+    /// The MQTT over TLS 1.3 port with the server certificate `broker` of
+    /// [`start_with_certificates`](Self::start_with_certificates)' PKI (no client
+    /// certificate asked for).
+    pub const CERT_PORT: u16 = 8884;
+    /// The certificate listener's server certificate in the PKI (for the broker's address).
+    pub const SERVER_CERTIFICATE: &str = "broker";
 
     /// Starts mosquitto in `network`'s namespace on its broker address and waits until
     /// it runs.
     pub fn start(network: &TapNetwork) -> Self {
+        Self::start_with(network, None)
+    }
+
+    /// [`start`](Self::start), with a third listener on [`CERT_PORT`](Self::CERT_PORT)
+    /// presenting a certificate from `pki`'s CA for the broker's address.
+    pub fn start_with_certificates(network: &TapNetwork, pki: Pki) -> Self {
+        pki.issue_for_address(Self::SERVER_CERTIFICATE, network.broker_address().into());
+        Self::start_with(network, Some(pki))
+    }
+
+    /// The PKI of the certificate listener, if the broker has one.
+    pub fn pki(&self) -> Option<&Pki> {
+        self.pki.as_ref()
+    }
+
+    fn start_with(network: &TapNetwork, pki: Option<Pki>) -> Self {
         let address = network.broker_address();
         let dir = tempfile::tempdir().expect("a temporary directory for mosquitto");
         let psk_file = dir.path().join("psk.txt");
@@ -63,7 +90,7 @@ impl NamespaceBroker {
         )
         .expect("write the PSK file");
         // As root, mosquitto would switch to the `mosquitto` user otherwise.
-        let text = format!(
+        let mut text = format!(
             "per_listener_settings false\nallow_anonymous true\nlog_dest stderr\nuser root\n\
              listener {} {address}\n\
              listener {} {address}\npsk_hint at-mqtt-modem\npsk_file {}\ntls_version tlsv1.3\n",
@@ -71,12 +98,25 @@ impl NamespaceBroker {
             Self::PSK_PORT,
             psk_file.display()
         );
+        if let Some(pki) = &pki {
+            let lines = pki.listener_on(
+                address.into(),
+                Self::CERT_PORT,
+                Self::SERVER_CERTIFICATE,
+                false,
+            );
+            for line in lines {
+                text.push_str(&line);
+                text.push('\n');
+            }
+        }
         std::fs::write(dir.path().join("mosquitto.conf"), text).expect("write mosquitto.conf");
         let mut broker = Self {
             process: None,
             namespace: network.namespace().to_owned(),
             address,
             dir,
+            pki,
         };
         broker.launch();
         broker

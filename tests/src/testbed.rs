@@ -7,17 +7,24 @@
 //! ```
 //!
 //! A [`Testbed`] builds the [`TapNetwork`], starts dnsmasq and mosquitto (plain and
-//! TLS-PSK listeners) in its namespace, then the target, and checks its `ready`. The
-//! modem's stack gets its address from DHCP, as a board on a LAN does. Everything is
-//! removed when the testbed drops: the modem first, the network last.
+//! TLS-PSK listeners, and with [`Testbed::start_with_certificates`] a certificate one) in
+//! its namespace, then the target, and checks its `ready`. The modem's stack gets its
+//! address from DHCP, as a board on a LAN does. The host simulator keeps its credentials
+//! in a state directory of the testbed's own (`--state-dir`), as a board keeps them in
+//! its flash. Everything is removed when the testbed drops: the modem first, the
+//! network last.
 
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use tempfile::TempDir;
+
 use crate::at::{READY, echoed};
 use crate::emulator::{RP2040_BOARD, start_rp2040_on};
+use crate::pki::Pki;
 use crate::{DhcpServer, Modem, NamespaceBroker, TapNetwork, at_host};
 
 /// How long a target may take from power-on to `ready`.
@@ -55,14 +62,17 @@ impl Target {
         }
     }
 
-    /// Starts the target's modem with its network on `network`'s TAP device (DHCP).
-    fn start(self, network: &TapNetwork) -> Modem {
+    /// Starts the target's modem with its network on `network`'s TAP device (DHCP); the
+    /// host simulator keeps its credentials in `state_dir`.
+    fn start(self, network: &TapNetwork, state_dir: &Path) -> Modem {
         match self {
             Self::HostSimulator => {
                 let mut command = Command::new(at_host());
                 command
                     .args(["--serial", "tcp:127.0.0.1:0", "--tap"])
-                    .arg(network.tap());
+                    .arg(network.tap())
+                    .arg("--state-dir")
+                    .arg(state_dir);
                 Modem::spawn("at-host", command, "at-host: listening on ", None)
             }
             Self::EmulatedRp2040 => start_rp2040_on(network),
@@ -97,6 +107,8 @@ pub struct Testbed {
     pub started: Instant,
     /// How long from starting the modem to its `ready`.
     pub boot: Duration,
+    /// The host simulator's `--state-dir` (its credential store).
+    _state: TempDir,
     _exclusive: Option<MutexGuard<'static, ()>>,
 }
 
@@ -104,12 +116,25 @@ impl Testbed {
     /// Builds the network, starts dnsmasq, mosquitto and the target, and checks that
     /// the modem powers on with `ready`.
     pub fn start(target: Target) -> Self {
+        Self::start_with(target, NamespaceBroker::start)
+    }
+
+    /// [`start`](Self::start) with a PKI made now and the broker's certificate listener
+    /// ([`NamespaceBroker::start_with_certificates`]; the PKI is `broker.pki()`).
+    pub fn start_with_certificates(target: Target) -> Self {
+        Self::start_with(target, |network| {
+            NamespaceBroker::start_with_certificates(network, Pki::generate())
+        })
+    }
+
+    fn start_with(target: Target, broker: impl FnOnce(&TapNetwork) -> NamespaceBroker) -> Self {
         let exclusive = target.exclusive();
         let network = TapNetwork::create();
         let dhcp = DhcpServer::start(&network);
-        let broker = NamespaceBroker::start(&network);
+        let broker = broker(&network);
+        let state = tempfile::tempdir().expect("a temporary state directory for the modem");
         let started = Instant::now();
-        let mut modem = target.start(&network);
+        let mut modem = target.start(&network, state.path());
         modem.expect(READY, BOOT_TIMEOUT);
         let boot = started.elapsed();
         Self {
@@ -120,6 +145,7 @@ impl Testbed {
             target,
             started,
             boot,
+            _state: state,
             _exclusive: exclusive,
         }
     }

@@ -1,26 +1,37 @@
 //! The board-level scenarios, written once and run against each modem target: the host
 //! simulator (`at-host --tap`) and the RP2040 port's real firmware in the emulator
-//! (`tests/emulator/`). Each scenario gets its own [`Testbed`]: a private network with
-//! dnsmasq handing out the modem's address and mosquitto (plain and TLS-PSK) in a
-//! namespace. The emulated board's scenarios run one at a time ([`Target::exclusive`]);
-//! when one fails, the firmware's defmt log is printed decoded.
+//! (`tests/emulator/`; the image has `tls-cert`, its credential store in the emulated
+//! flash). Each scenario gets its own [`Testbed`]: a private network with dnsmasq handing
+//! out the modem's address and mosquitto (plain and TLS-PSK, and for the certificate
+//! scenario a listener with a server certificate from a PKI made at test time) in a
+//! namespace, with an SNTP server there where the scenario needs the time. The emulated
+//! board's scenarios run one at a time ([`Target::exclusive`]); when one fails, the
+//! firmware's defmt log is printed decoded.
 //!
-//! Needs root, `ip`, `/dev/net/tun`, dnsmasq, mosquitto and its clients, and for the
-//! emulated board Node.js, the harness's `npm ci`, `defmt-print` and the release ELF
-//! (`scripts/build-firmware.sh --emulator`); without them a test fails saying what to do.
+//! Needs root, `ip`, `/dev/net/tun`, dnsmasq, mosquitto and its clients, openssl and
+//! python3, and for the emulated board Node.js, the harness's `npm ci`, `defmt-print` and
+//! the release ELF (`scripts/build-firmware.sh --emulator`); without them a test fails
+//! saying what to do.
 #![allow(clippy::panic, reason = "a test fails by panicking, with a message")]
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::at::{self, CONNECTED, DISCONNECTED, OK, PROMPT, echoed, error_code, subrecv};
+use e2e_tests::at::{
+    self, CONNECTED, DISCONNECTED, OK, PROMPT, echoed, error_code, mqtt_error, subrecv,
+};
 use e2e_tests::emulator::{Ethernet, start_rp2040};
 use e2e_tests::figures::Figures;
-use e2e_tests::{Modem, NamespaceBroker, TIMEOUT, Target, Testbed, escape};
+use e2e_tests::{Modem, NamespaceBroker, SntpServer, SntpTime, TIMEOUT, Target, Testbed, escape};
 use nix::sys::signal::Signal;
 
 /// The bound of a TLS 1.3-PSK handshake on the emulated board (4-7 s of wall time when
 /// idle, up to 30 s beside a parallel build on 2 cores), with a margin.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The bound of a TLS 1.3 handshake that verifies the server's certificate against a
+/// stored CA (scheme 3) on the emulated board: ECDHE and two ECDSA P-256 signature
+/// checks, about 3.3 s of the chip's time and 9-18 s of wall time beside a parallel
+/// build on 2 cores, with a margin.
+const CERT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(180);
 /// How long the modem may take to notice the broker's loss and to reconnect.
 const RECONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The seed profile's `AT+MQTTPUBRAW` result.
@@ -50,6 +61,11 @@ macro_rules! scenarios {
             #[test]
             fn tls_psk_connect_and_publish() {
                 super::tls_psk_connect_and_publish($target);
+            }
+
+            #[test]
+            fn tls_scheme_3_with_a_stored_ca_survives_restart() {
+                super::tls_scheme_3_with_a_stored_ca_survives_restart($target);
             }
 
             #[test]
@@ -120,18 +136,47 @@ fn exchange_with_urc(modem: &mut Modem, line: &str, urc: &[u8], timeout: Duratio
     );
 }
 
-/// For the emulated board, the harness's figures line asked for with SIGUSR1: the
-/// emulated clock rate while executing, in MHz.
-fn emulated_mhz(modem: &mut Modem) -> Option<f64> {
+/// The emulator's figures at one moment.
+struct EmulatorStats {
+    /// The simulated time the core spent executing (not waiting) so far, in ms: at the
+    /// chip's clock, what the real RP2040 spends computing.
+    busy_simulated_ms: f64,
+    /// The emulated clock rate while executing, in MHz.
+    mhz: f64,
+}
+
+/// For the emulated board, the harness's figures line asked for with SIGUSR1.
+fn emulator_stats(modem: &mut Modem) -> Option<EmulatorStats> {
     modem.firmware_log()?;
     modem.process().signal(Signal::SIGUSR1);
     let stats = modem
         .process()
         .wait_for_line("emulator: stats ", Duration::from_secs(10));
-    stats
-        .split_whitespace()
-        .find_map(|field| field.strip_prefix("mhz="))
-        .and_then(|mhz| mhz.parse().ok())
+    let field = |name: &str| -> Option<f64> {
+        stats
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|value| value.parse().ok())
+    };
+    Some(EmulatorStats {
+        busy_simulated_ms: field("busy_simulated_ms")?,
+        mhz: field("mhz")?,
+    })
+}
+
+/// Sends `conn` (echo on) and waits up to `timeout` for `+MQTTCONNECTED` and `OK`;
+/// returns the wall time it took and, on the emulated board, the simulated time its core
+/// spent executing meanwhile (ms).
+fn timed_connect(modem: &mut Modem, conn: &str, timeout: Duration) -> (Duration, Option<f64>) {
+    let before = emulator_stats(modem);
+    let sent = Instant::now();
+    modem.send_line(conn);
+    modem.expect(&echoed(conn, &[CONNECTED, OK].concat()), timeout);
+    let wall = sent.elapsed();
+    let simulated = before
+        .zip(emulator_stats(modem))
+        .map(|(before, after)| after.busy_simulated_ms - before.busy_simulated_ms);
+    (wall, simulated)
 }
 
 /// The first `emulator: ready S ms simulated, W ms wall` line: (S, W).
@@ -264,12 +309,8 @@ fn tls_psk_connect_and_publish(target: Target) {
     );
     bed.modem.exchange(&psk, &echoed(&psk, OK));
     let conn = conn(&bed, NamespaceBroker::PSK_PORT, 0);
-    let sent = Instant::now();
-    bed.modem.send_line(&conn);
-    bed.modem
-        .expect(&echoed(&conn, &[CONNECTED, OK].concat()), HANDSHAKE_TIMEOUT);
-    let handshake = sent.elapsed();
-    let mhz = emulated_mhz(&mut bed.modem);
+    let (handshake, simulated) = timed_connect(&mut bed.modem, &conn, HANDSHAKE_TIMEOUT);
+    let mhz = emulator_stats(&mut bed.modem).map(|stats| stats.mhz);
 
     let sub = "AT+MQTTSUB=0,\"sealed/#\",1";
     bed.modem.exchange(sub, &echoed(sub, OK));
@@ -288,6 +329,132 @@ fn tls_psk_connect_and_publish(target: Target) {
 
     let mut figures = figures(target, "tls", "TLS 1.3-PSK connect");
     figures.record("handshake_wall_ms", handshake.as_millis());
+    if let Some(simulated) = simulated {
+        figures.record("handshake_busy_simulated_ms", format!("{simulated:.0}"));
+    }
+    if let Some(mhz) = mhz {
+        figures.record("emulated_mhz", format!("{mhz:.1}"));
+    }
+}
+
+/// `AT+MQTTCERT="<kind>",<index>,<length>` (echo on): its prompt, the data, `OK`.
+fn upload(modem: &mut Modem, kind: &str, index: u8, data: &[u8]) {
+    let line = format!("AT+MQTTCERT=\"{kind}\",{index},{}", data.len());
+    modem.exchange(&line, &echoed(&line, PROMPT));
+    modem.send(data);
+    modem.expect(OK, TIMEOUT);
+}
+
+/// SNTP on with the namespace's server (`AT+CIPSNTPCFG`), then `AT+CIPSNTPTIME?`, which
+/// asks it when the clock wants the time; fails if the answer is still the epoch.
+fn set_clock(bed: &mut Testbed) {
+    let config = format!("AT+CIPSNTPCFG=1,0,\"{}\"", bed.broker.address());
+    bed.modem.exchange(&config, &echoed(&config, OK));
+    bed.modem.send_line("AT+CIPSNTPTIME?");
+    let answer = bed.modem.read_until(OK, TIMEOUT);
+    let text = String::from_utf8_lossy(&answer);
+    if !text.starts_with("AT+CIPSNTPTIME?\r\n+CIPSNTPTIME:") || text.contains("1970") {
+        bed.modem
+            .fail(&format!("AT+CIPSNTPTIME? answered {}", escape(&answer)));
+    }
+}
+
+/// `AT+MQTTUSERCFG` for scheme 3 (TLS, the server verified against the CA at `ca_id`).
+fn scheme_3_cfg(client_id: &str, ca_id: u8) -> String {
+    format!("AT+MQTTUSERCFG=0,3,\"{client_id}\",\"\",\"\",0,{ca_id},\"\"")
+}
+
+/// Certificate TLS from the credential store: the CA (PEM) and another CA (DER) uploaded
+/// with `AT+MQTTCERT`, the time from SNTP (the machine's clock: the PKI was made just
+/// now), a scheme 3 connect to the broker's certificate listener with QoS 1 both ways;
+/// refusals for a CA index with nothing stored and for the wrong CA, each with its code;
+/// then `AT+RST`, and the stored CA serves a second connect without a new upload.
+fn tls_scheme_3_with_a_stored_ca_survives_restart(target: Target) {
+    let mut bed = Testbed::start_with_certificates(target);
+    let mut sntp = SntpServer::start(&bed.network, SntpTime::Now);
+    let pki = bed
+        .broker
+        .pki()
+        .unwrap_or_else(|| panic!("the testbed has no PKI"));
+    let (ca_pem, other_ca_der) = (pki.read("ca.pem"), pki.read("other-ca.der"));
+    let stored = format!(
+        "+MQTTCERT:\"ca\",0,{}\r\n+MQTTCERT:\"ca\",1,{}\r\n",
+        pki.read("ca.der").len(),
+        other_ca_der.len()
+    );
+    let ip = bed.wait_for_lease();
+    bed.modem.syslog_on();
+    upload(&mut bed.modem, "ca", 0, &ca_pem);
+    upload(&mut bed.modem, "ca", 1, &other_ca_der);
+    let list = "AT+MQTTCERT?";
+    bed.modem
+        .exchange(list, &echoed(list, &[stored.as_bytes(), OK].concat()));
+    set_clock(&mut bed);
+    let asked = sntp.wait_for_answer(TIMEOUT);
+    assert_eq!(
+        asked,
+        ip.to_string(),
+        "the SNTP server answered another host"
+    );
+
+    let user = scheme_3_cfg("board-cert", 0);
+    bed.modem.exchange(&user, &echoed(&user, OK));
+    let conn = conn(&bed, NamespaceBroker::CERT_PORT, 0);
+    let (handshake, simulated) = timed_connect(&mut bed.modem, &conn, CERT_HANDSHAKE_TIMEOUT);
+    let mhz = emulator_stats(&mut bed.modem).map(|stats| stats.mhz);
+    let sub = "AT+MQTTSUB=0,\"certified/#\",1";
+    bed.modem.exchange(sub, &echoed(sub, OK));
+    let line = "AT+MQTTPUB=0,\"certified/up\",\"verified server\",1,0";
+    exchange_with_urc(
+        &mut bed.modem,
+        line,
+        &subrecv("certified/up", b"verified server"),
+        TIMEOUT,
+    );
+    bed.broker.publish("certified/down", "to the board", 1);
+    bed.modem
+        .expect(&subrecv("certified/down", b"to the board"), TIMEOUT);
+    bed.modem
+        .exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    bed.broker
+        .wait_for_log("Client board-cert disconnected", TIMEOUT);
+
+    // Refusals, each with its code, and the modem answers after them: nothing stored
+    // at CA index 2 (CA_READ_FAILED), and the other CA, which did not sign the broker's
+    // certificate (CERT_NOT_TRUSTED).
+    for (ca_id, code) in [(2, 0x6022), (1, 0x6060)] {
+        let user = scheme_3_cfg("board-refused", ca_id);
+        bed.modem.exchange(&user, &echoed(&user, OK));
+        bed.modem.send_line(&conn);
+        bed.modem
+            .expect(&echoed(&conn, &mqtt_error(code)), CERT_HANDSHAKE_TIMEOUT);
+        bed.modem.exchange("AT", &echoed("AT", OK));
+    }
+
+    // After AT+RST the store still holds both CAs: no new upload.
+    bed.restart();
+    bed.wait_for_lease();
+    bed.modem
+        .exchange(list, &echoed(list, &[stored.as_bytes(), OK].concat()));
+    set_clock(&mut bed);
+    let user = scheme_3_cfg("board-cert-again", 0);
+    bed.modem.exchange(&user, &echoed(&user, OK));
+    let (again, _) = timed_connect(&mut bed.modem, &conn, CERT_HANDSHAKE_TIMEOUT);
+    let line = "AT+MQTTPUB=0,\"certified/again\",\"after the restart\",1,1";
+    bed.modem.exchange(line, &echoed(line, OK));
+    assert_eq!(
+        bed.broker.receive_one("certified/again", TIMEOUT),
+        "certified/again after the restart"
+    );
+    bed.modem
+        .exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+
+    let mut figures = figures(target, "tls_cert", "TLS 1.3 scheme 3 connect (stored CA)");
+    figures.record("handshake_wall_ms", handshake.as_millis());
+    if let Some(simulated) = simulated {
+        figures.record("handshake_busy_simulated_ms", format!("{simulated:.0}"));
+    }
+    figures.record("after_restart_handshake_wall_ms", again.as_millis());
     if let Some(mhz) = mhz {
         figures.record("emulated_mhz", format!("{mhz:.1}"));
     }

@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use e2e_tests::at::{CONNECTED, OK, echoed, mqtt_error, subrecv};
+use e2e_tests::at::{CONNECTED, OK, PROMPT, echoed, mqtt_error, subrecv};
 use e2e_tests::pki::Pki;
 use e2e_tests::{Broker, Modem, Peer, Process, TIMEOUT};
 
@@ -21,6 +21,8 @@ struct Listeners {
     expired: u16,
     wrong_name: u16,
     client_required: u16,
+    /// A chain of Let's Encrypt's ECDSA shape (P-384 root and intermediate).
+    lets_encrypt: u16,
 }
 
 fn free_port() -> u16 {
@@ -39,6 +41,7 @@ fn broker(pki: &Pki) -> (Broker, Listeners) {
         expired: free_port(),
         wrong_name: free_port(),
         client_required: free_port(),
+        lets_encrypt: free_port(),
     };
     let mut lines = Vec::new();
     lines.extend(pki.listener(ports.good, "server", false));
@@ -46,6 +49,7 @@ fn broker(pki: &Pki) -> (Broker, Listeners) {
     lines.extend(pki.listener(ports.expired, "expired", false));
     lines.extend(pki.listener(ports.wrong_name, "wrong-name", false));
     lines.extend(pki.listener(ports.client_required, "server", true));
+    lines.extend(pki.listener(ports.lets_encrypt, "le-server", false));
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     (Broker::with_config(&lines), ports)
 }
@@ -93,6 +97,16 @@ fn refused(modem: &mut Modem, host: &str, port: u16, code: u16) {
     let line = conn_line(host, port);
     modem.exchange(&line, &echoed(&line, &mqtt_error(code)));
     modem.exchange("AT", &echoed("AT", OK));
+}
+
+/// `AT+MQTTCERT` uploads `data` as `kind` at `index`; the answer after the data is
+/// `result`.
+fn upload(modem: &mut Modem, kind: &str, index: u8, data: &[u8], result: &[u8]) {
+    let line = format!("AT+MQTTCERT=\"{kind}\",{index},{}", data.len());
+    modem.send_line(&line);
+    modem.expect(&echoed(&line, PROMPT), TIMEOUT);
+    modem.send(data);
+    modem.expect(result, TIMEOUT);
 }
 
 fn disconnect(modem: &mut Modem) {
@@ -161,6 +175,39 @@ fn scheme_3_refusals_have_their_codes_and_the_modem_connects_afterwards() {
     // The address: the certificate carries 127.0.0.1 as an iPAddress name.
     user_cfg(&mut modem, 3, 0, 0);
     connects(&mut modem, "127.0.0.1", ports.good);
+}
+
+/// Feature `tls-p384`: the P-384 root is uploaded over AT (a P-384 client certificate
+/// is not), and a chain of Let's Encrypt's ECDSA shape from mosquitto verifies against
+/// it and carries messages; another P-384 root of the same name is refused.
+#[test]
+fn scheme_3_verifies_a_lets_encrypt_shaped_p384_chain() {
+    let pki = Pki::generate();
+    let state = tempfile::tempdir().unwrap_or_else(|e| panic!("state directory: {e}"));
+    let (broker, ports) = broker(&pki);
+    let mut peer = Peer::connect(broker.port());
+    peer.subscribe("p384/up", 1);
+    let mut modem = modem(&pki, state.path(), &[]);
+    upload(&mut modem, "ca", 3, &pki.read("root-x2.pem"), OK);
+    upload(&mut modem, "ca", 2, &pki.read("other-x2.der"), OK);
+    upload(
+        &mut modem,
+        "cert",
+        3,
+        &pki.read("e5.pem"),
+        &mqtt_error(0x6024),
+    );
+    user_cfg(&mut modem, 3, 0, 2);
+    refused(&mut modem, "localhost", ports.lets_encrypt, 0x6060);
+    user_cfg(&mut modem, 3, 0, 3);
+    connects(&mut modem, "localhost", ports.lets_encrypt);
+    let publish = "AT+MQTTPUB=0,\"p384/up\",\"le\",1,0";
+    modem.exchange(publish, &echoed(publish, OK));
+    let (topic, payload, qos, _) = peer.recv(TIMEOUT);
+    assert_eq!(
+        (topic.as_str(), &payload[..], qos),
+        ("p384/up", &b"le"[..], 1)
+    );
 }
 
 #[test]

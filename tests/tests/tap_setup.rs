@@ -1,49 +1,17 @@
 //! The set-up commands that act on the boards' embassy-net stack, through `at-host --tap`
 //! (as `tap.rs`): `AT+CWDHCP` really switching DHCP (against dnsmasq in the network
-//! namespace), and `AT+CIPSNTPTIME?` asking a real SNTP server over UDP (a small one in
-//! Python in the namespace, answering a fixed time). These tests need root, `ip`,
+//! namespace), and `AT+CIPSNTPTIME?` asking a real SNTP server over UDP ([`SntpServer`]
+//! in the namespace, answering a fixed time). These tests need root, `ip`,
 //! `/dev/net/tun`, dnsmasq and python3 (scripts/setup.sh), and fail without them.
 #![allow(clippy::panic, reason = "a test fails by panicking, with a message")]
 
 use std::time::{Duration, Instant};
 
 use e2e_tests::at::{OK, echoed};
-use e2e_tests::{DhcpServer, Modem, Process, TIMEOUT, TapNetwork};
+use e2e_tests::{DhcpServer, Modem, SntpServer, SntpTime, TIMEOUT, TapNetwork};
 
 /// The SNTP server's time: 2021-10-19 17:47:56 UTC.
 const SERVER_UNIX: u64 = 1_634_665_676;
-
-/// An SNTP server on UDP port 123 of `address`, answering every request with
-/// [`SERVER_UNIX`] (stratum 1, the request's transmit time as its originate time).
-const SNTP_SERVER: &str = r#"
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 123))
-print("sntp: listening", file=sys.stderr, flush=True)
-t = int(sys.argv[2]) + 2208988800
-while True:
-    data, peer = s.recvfrom(512)
-    if len(data) < 48:
-        continue
-    header = struct.pack("!BBbbII4s", 0x24, 1, 0, -20, 0, 0, b"TEST")
-    stamp = struct.pack("!II", t, 0)
-    s.sendto(header + stamp + data[40:48] + stamp + stamp, peer)
-    print("sntp: answered", peer[0], file=sys.stderr, flush=True)
-"#;
-
-/// Starts the SNTP server in `network`'s namespace.
-fn sntp_server(network: &TapNetwork) -> Process {
-    let mut command = network.command("python3");
-    command.args([
-        "-c",
-        SNTP_SERVER,
-        &network.broker_address().to_string(),
-        &SERVER_UNIX.to_string(),
-    ]);
-    let mut process = Process::spawn("sntp server", command);
-    process.wait_for_line("sntp: listening", TIMEOUT);
-    process
-}
 
 /// `AT+CIPSTA?`'s address, asked until `wanted` accepts it or `timeout` passes.
 fn wait_for_address(modem: &mut Modem, wanted: impl Fn(&str) -> bool, timeout: Duration) -> String {
@@ -100,7 +68,7 @@ fn cwdhcp_switches_dhcp_on_the_stack_and_cipsta_switches_it_off() {
 #[test]
 fn cipsntptime_asks_a_real_sntp_server_over_udp() {
     let network = TapNetwork::create();
-    let mut server = sntp_server(&network);
+    let mut server = SntpServer::start(&network, SntpTime::Fixed(SERVER_UNIX));
     let address = format!("{}/24", network.modem_address());
     let mut modem = Modem::ready(&[
         "--profile",
@@ -120,7 +88,7 @@ fn cipsntptime_asks_a_real_sntp_server_over_udp() {
         "AT+CIPSNTPTIME?",
         &[b"+CIPSNTPTIME:Wed Oct 20 01:47:56 2021\r\n".as_slice(), OK].concat(),
     );
-    server.wait_for_line("sntp: answered", TIMEOUT);
+    server.wait_for_answer(TIMEOUT);
     modem.send_line("AT+SYSTIMESTAMP?");
     let answer = modem.read_until(b"\r\nOK\r\n", TIMEOUT);
     let text = String::from_utf8_lossy(&answer);

@@ -3,7 +3,7 @@
 //!
 //! - Certificates (`mqtt_ca`, `mqtt_cert`): one X.509 certificate, PEM
 //!   (`-----BEGIN CERTIFICATE-----`) or DER, whose subject public key is an EC P-256
-//!   key; stored as its DER.
+//!   key (a CA's may be P-384 with feature `tls-p384`); stored as its DER.
 //! - Client keys (`mqtt_key`): a P-256 private key, SEC1 (`EC PRIVATE KEY`) or PKCS#8
 //!   (`PRIVATE KEY`), PEM or DER; stored as SEC1 DER (the `ECPrivateKey` inside a PKCS#8
 //!   key), the form the handshake's signer reads. An `EC PARAMETERS` block before the
@@ -24,6 +24,10 @@ use p256::{PublicKey, SecretKey};
 
 use super::CredentialKind;
 
+/// Whether a CA may carry a P-384 key: the verifier checks P-384 signatures
+/// (feature `tls-p384`). Client certificates stay P-256: the client signs with P-256.
+const P384_CA: bool = cfg!(feature = "tls-p384");
+
 /// Why an upload was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -31,7 +35,7 @@ pub enum Refusal {
     /// Nothing was sent, or it does not fit where it must go.
     Length,
     /// It is not a credential of the kind named: not PEM or DER, not a certificate or
-    /// key, not P-256, truncated or followed by other bytes.
+    /// key, not on a curve accepted for its kind, truncated or followed by other bytes.
     Malformed,
 }
 
@@ -54,6 +58,11 @@ impl Refusal {
 /// Checks `data` as a credential of `kind`, PEM or DER, and leaves its DER at the front
 /// of `data`: the DER's length.
 pub fn check(kind: CredentialKind, data: &mut [u8]) -> Result<usize, Refusal> {
+    check_with(kind, data, P384_CA)
+}
+
+/// [`check`], with a CA's P-384 key accepted when `p384_ca` is set.
+fn check_with(kind: CredentialKind, data: &mut [u8], p384_ca: bool) -> Result<usize, Refusal> {
     if data.is_empty() {
         return Err(Refusal::Length);
     }
@@ -65,7 +74,7 @@ pub fn check(kind: CredentialKind, data: &mut [u8]) -> Result<usize, Refusal> {
     let der = data.get(..len).ok_or(Refusal::Malformed)?;
     match kind {
         CredentialKind::Ca | CredentialKind::ClientCert => {
-            certificate_key(der)?;
+            certificate(kind, der, p384_ca)?;
             Ok(len)
         }
         CredentialKind::ClientKey => sec1_in_place(data, len),
@@ -75,8 +84,38 @@ pub fn check(kind: CredentialKind, data: &mut [u8]) -> Result<usize, Refusal> {
 /// The tag byte every DER item here starts with.
 const SEQUENCE: u8 = 0x30;
 
+/// Checks a DER X.509 certificate of `kind`: a P-256 key, or (a CA, with `p384_ca`) a
+/// P-384 key.
+fn certificate(kind: CredentialKind, der: &[u8], p384_ca: bool) -> Result<(), Refusal> {
+    let spki = certificate_spki(der)?;
+    let p256 = PublicKey::try_from(spki.clone()).is_ok();
+    let p384 = p384_ca && kind == CredentialKind::Ca && p384_key(spki);
+    if p256 || p384 {
+        Ok(())
+    } else {
+        Err(Refusal::Malformed)
+    }
+}
+
+/// Whether `spki` is a P-384 public key.
+#[cfg(feature = "tls-p384")]
+fn p384_key(spki: SubjectPublicKeyInfoRef<'_>) -> bool {
+    p384::PublicKey::try_from(spki).is_ok()
+}
+
+/// Whether `spki` is a P-384 public key: never, without the P-384 curve.
+#[cfg(not(feature = "tls-p384"))]
+fn p384_key(_spki: SubjectPublicKeyInfoRef<'_>) -> bool {
+    false
+}
+
 /// The P-256 public key of a DER X.509 certificate (nothing may follow it).
 pub fn certificate_key(der: &[u8]) -> Result<PublicKey, Refusal> {
+    PublicKey::try_from(certificate_spki(der)?).map_err(|_| Refusal::Malformed)
+}
+
+/// The subject public key of a DER X.509 certificate (nothing may follow it).
+fn certificate_spki(der: &[u8]) -> Result<SubjectPublicKeyInfoRef<'_>, Refusal> {
     let mut reader = SliceReader::new(der).map_err(|_| Refusal::Malformed)?;
     let spki = reader
         .sequence(|certificate| {
@@ -108,7 +147,7 @@ pub fn certificate_key(der: &[u8]) -> Result<PublicKey, Refusal> {
         })
         .map_err(|_| Refusal::Malformed)?;
     reader.finish(()).map_err(|_| Refusal::Malformed)?;
-    PublicKey::try_from(spki).map_err(|_| Refusal::Malformed)
+    Ok(spki)
 }
 
 /// Skips one element, which must be a SEQUENCE.

@@ -6,7 +6,10 @@
 //! validity period of every certificate (and of the CA) against the modem's time, the
 //! IP address when the connect host is one (RFC 6066 sends no server name then; the
 //! certificate must carry the address as an `iPAddress` name), and records which check
-//! failed, so that `AT+MQTTCONN` can answer with a distinct code.
+//! failed, so that `AT+MQTTCONN` can answer with a distinct code. A chain entry that is
+//! the CA itself (its subject and key, however signed: Let's Encrypt's ECDSA chains end
+//! in ISRG Root X2 cross-signed by ISRG Root X1) ends the chain: what follows it is not
+//! needed to reach the CA, and embedded-tls would check it against the CA's key.
 
 use core::net::IpAddr;
 
@@ -87,33 +90,41 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
     fn verify_certificate(
         &mut self,
         transcript: &Hash,
-        cert: CertificateRef,
+        mut cert: CertificateRef,
     ) -> Result<(), TlsError> {
         let Some((trust, inner)) = &mut self.check else {
             self.certified = true;
             return Ok(());
         };
+        let ca_fields = Fields::read(trust.ca);
         // A copy of the entries, for telling a wrong name from a wrong CA below.
         let mut copy = CertificateRef::with_context(&[]);
         let mut leaf = None;
         let mut expired = false;
         let mut malformed = false;
+        let mut kept = 0;
         for entry in &cert.entries {
             let CertificateEntryRef::X509(der) = entry else {
                 malformed = true;
                 continue;
             };
             let der: &[u8] = der;
-            malformed |= copy.add(CertificateEntryRef::X509(der)).is_err();
-            match Fields::read(der) {
-                Some(fields) => {
-                    expired |= !fields.valid_at(trust.now);
-                    leaf.get_or_insert(fields);
-                }
-                None => malformed = true,
+            let Some(fields) = Fields::read(der) else {
+                malformed = true;
+                continue;
+            };
+            let is_ca = ca_fields.is_some_and(|ca| ca.same_subject_and_key(&fields));
+            if leaf.is_some() && is_ca {
+                break;
             }
+            malformed |= copy.add(CertificateEntryRef::X509(der)).is_err();
+            expired |= !fields.valid_at(trust.now);
+            leaf.get_or_insert(fields);
+            kept += 1;
         }
-        let ca_valid = Fields::read(trust.ca).map(|ca| ca.valid_at(trust.now));
+        // The entries after the CA are left out; the leaf, first, stays.
+        cert.entries.truncate(kept);
+        let ca_valid = ca_fields.map(|ca| ca.valid_at(trust.now));
         let (ip, now_ca) = (trust.ip, ca_valid);
         let Some(leaf) = leaf.filter(|_| !malformed) else {
             return self.refuse(TLS_HANDSHAKE_FAILED, TlsError::DecodeError);
@@ -145,8 +156,8 @@ impl TlsVerifier<Aes128GcmSha256> for Verifier<'_> {
                     CERT_NOT_TRUSTED
                 }
             }
-            // A chain larger than the buffer, an algorithm other than ECDSA P-256,
-            // a malformed certificate.
+            // A chain larger than the buffer, an algorithm the verifier lacks (ECDSA
+            // P-256 only, and P-384 with `tls-p384`), a malformed certificate.
             Err(_) => TLS_HANDSHAKE_FAILED,
         };
         self.refuse(code, TlsError::InvalidCertificate)

@@ -1,6 +1,6 @@
 //! The few X.509 fields the certificate checks need beyond embedded-tls's verifier:
-//! the validity period, the subject's common name and the subject alternative names
-//! (DNS names and IP addresses).
+//! the validity period, the subject (its common name, and with the public key, which CA
+//! a certificate is) and the subject alternative names (DNS names and IP addresses).
 //!
 //! embedded-tls's certificate parser is private, so this walks the DER itself; the
 //! times are decoded by the `der` crate embedded-tls's verifier links anyway. Every
@@ -90,6 +90,8 @@ pub(crate) struct Fields<'c> {
     /// Valid until (Unix seconds).
     pub(crate) not_after: u64,
     subject: &'c [u8],
+    /// The SubjectPublicKeyInfo, whole.
+    key: &'c [u8],
     /// The contents of the SubjectAltName extension's `GeneralNames`, if present.
     alt_names: Option<&'c [u8]>,
 }
@@ -107,7 +109,7 @@ impl<'c> Fields<'c> {
         expect(&mut tbs, SEQUENCE)?;
         let mut validity = expect(&mut tbs, SEQUENCE)?.value;
         let subject = expect(&mut tbs, SEQUENCE)?.value;
-        expect(&mut tbs, SEQUENCE)?;
+        let key = expect(&mut tbs, SEQUENCE)?.whole;
         let mut alt_names = None;
         while let Some(optional) = next(&mut tbs) {
             if optional.tag == EXTENSIONS {
@@ -118,8 +120,15 @@ impl<'c> Fields<'c> {
             not_before: time(next(&mut validity)?)?,
             not_after: time(next(&mut validity)?)?,
             subject,
+            key,
             alt_names,
         })
+    }
+
+    /// Whether `other` has this certificate's subject and key: the same CA, whoever
+    /// signed it.
+    pub(crate) fn same_subject_and_key(&self, other: &Fields<'_>) -> bool {
+        self.subject == other.subject && self.key == other.key
     }
 
     /// Whether the certificate is valid at `now` (Unix seconds).

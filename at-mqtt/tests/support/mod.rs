@@ -11,6 +11,7 @@
 
 pub mod flash;
 pub mod pki;
+pub mod run;
 pub mod tls;
 
 use std::cell::RefCell;
@@ -26,7 +27,10 @@ use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
 /// One packet the modem sent, decoded as far as the tests need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sent {
-    Connect,
+    /// CONNECT, with its Clean Start flag.
+    Connect {
+        clean_start: bool,
+    },
     Publish {
         topic: String,
         payload: Vec<u8>,
@@ -269,7 +273,10 @@ fn string(bytes: &[u8], at: &mut usize) -> String {
 
 fn decode(header: u8, body: &[u8]) -> Sent {
     match header >> 4 {
-        1 => Sent::Connect,
+        // Protocol name (6 bytes) and version, then the flags.
+        1 => Sent::Connect {
+            clean_start: body.get(7).is_some_and(|flags| flags & 0x02 != 0),
+        },
         3 => {
             let qos = (header >> 1) & 3;
             let mut at = 0;
@@ -312,7 +319,7 @@ fn decode(header: u8, body: &[u8]) -> Sent {
 fn answer(s: &mut BrokerState, header: u8, body: &[u8], sent: &Sent) {
     let pid = |at: usize| [body[at], body[at + 1]];
     match sent {
-        Sent::Connect => push_packet(s, 0x20, &[0, 0, 0]),
+        Sent::Connect { .. } => push_packet(s, 0x20, &[0, 0, 0]),
         Sent::Publish { topic, qos, .. } => {
             let at = 2 + topic.len();
             let [hi, lo] = pid(at);

@@ -1,5 +1,6 @@
-//! Test certificates made at test time with OpenSSL (P-256 throughout): CAs, server and
-//! client certificates, and the server contexts that present them.
+//! Test certificates made at test time with OpenSSL (P-256 keys unless a [`Curve`] is
+//! named; an issuer with a P-384 key signs with SHA-384, as Let's Encrypt's do): CAs,
+//! server and client certificates, and the server contexts that present them.
 
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -50,11 +51,56 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The command bound of the certificate scenarios: long enough for RustCrypto's P-256
+/// in a debug build.
+pub const HANDSHAKE_BOUND: embassy_time::Duration = embassy_time::Duration::from_secs(4);
+
+/// Sets the modem's clock to now: the certificate checks need the time.
+pub fn set_modem_clock() {
+    at_mqtt::setup::Clock::default().set_by_host(now() as u64);
+}
+
 const DAY: i64 = 86_400;
 
-fn p256() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
-    PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("key")
+/// The curve of a certificate's key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Curve {
+    #[default]
+    P256,
+    P384,
+}
+
+impl Curve {
+    fn nid(self) -> Nid {
+        match self {
+            Self::P256 => Nid::X9_62_PRIME256V1,
+            Self::P384 => Nid::SECP384R1,
+        }
+    }
+
+    /// A new key on the curve.
+    fn key(self) -> PKey<Private> {
+        let group = EcGroup::from_curve_name(self.nid()).expect("curve");
+        PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("key")
+    }
+
+    /// The curve of `key`.
+    pub fn of(key: &PKey<Private>) -> Self {
+        let nid = key.ec_key().expect("EC key").group().curve_name();
+        if nid == Some(Nid::SECP384R1) {
+            Self::P384
+        } else {
+            Self::P256
+        }
+    }
+
+    /// The digest a key on the curve signs with.
+    fn digest(self) -> MessageDigest {
+        match self {
+            Self::P256 => MessageDigest::sha256(),
+            Self::P384 => MessageDigest::sha384(),
+        }
+    }
 }
 
 /// What a certificate says.
@@ -65,6 +111,8 @@ pub struct Spec<'a> {
     /// Validity, in days from now.
     pub from_days: i64,
     pub to_days: i64,
+    /// The curve of the certificate's key.
+    pub curve: Curve,
 }
 
 impl<'a> Spec<'a> {
@@ -76,12 +124,17 @@ impl<'a> Spec<'a> {
             ips: &[],
             from_days: -1,
             to_days: 365,
+            curve: Curve::P256,
         }
     }
 }
 
 fn build(spec: &Spec<'_>, issuer: Option<&Issued>, ca: bool) -> Issued {
-    let key = p256();
+    build_for(spec.curve.key(), spec, issuer, ca)
+}
+
+/// A certificate for `key`.
+fn build_for(key: PKey<Private>, spec: &Spec<'_>, issuer: Option<&Issued>, ca: bool) -> Issued {
     let mut name = X509NameBuilder::new().expect("name");
     name.append_entry_by_nid(Nid::COMMONNAME, spec.common_name)
         .expect("CN");
@@ -121,7 +174,9 @@ fn build(spec: &Spec<'_>, issuer: Option<&Issued>, ca: bool) -> Issued {
         builder.append_extension(san).expect("SAN");
     }
     let signer = issuer.map_or(&key, |issuer| &issuer.key);
-    builder.sign(signer, MessageDigest::sha256()).expect("sign");
+    builder
+        .sign(signer, Curve::of(signer).digest())
+        .expect("sign");
     Issued {
         cert: builder.build(),
         key,
@@ -130,7 +185,31 @@ fn build(spec: &Spec<'_>, issuer: Option<&Issued>, ca: bool) -> Issued {
 
 /// A self-signed CA.
 pub fn ca(common_name: &str) -> Issued {
-    build(&Spec::named(common_name), None, true)
+    ca_on(Curve::P256, common_name)
+}
+
+/// A self-signed CA with a key on `curve`.
+pub fn ca_on(curve: Curve, common_name: &str) -> Issued {
+    build(
+        &Spec {
+            curve,
+            ..Spec::named(common_name)
+        },
+        None,
+        true,
+    )
+}
+
+/// The CA `ca` (its name and key) as `issuer` signs it: a cross-signed CA.
+pub fn cross_signed(ca: &Issued, issuer: &Issued) -> Issued {
+    let name = ca
+        .cert
+        .subject_name()
+        .entries_by_nid(Nid::COMMONNAME)
+        .next()
+        .and_then(|entry| entry.data().to_string().ok())
+        .expect("a common name");
+    build_for(ca.key.clone(), &Spec::named(&name), Some(issuer), true)
 }
 
 /// A certificate `issuer` signs.
@@ -200,5 +279,17 @@ pub fn server(server: &Issued, chain: &[&X509], clients: Option<&X509>, seen: &S
 
 /// An intermediate CA `issuer` signs.
 pub fn issue_ca(issuer: &Issued, common_name: &str) -> Issued {
-    build(&Spec::named(common_name), Some(issuer), true)
+    issue_ca_on(issuer, Curve::P256, common_name)
+}
+
+/// An intermediate CA with a key on `curve` that `issuer` signs.
+pub fn issue_ca_on(issuer: &Issued, curve: Curve, common_name: &str) -> Issued {
+    build(
+        &Spec {
+            curve,
+            ..Spec::named(common_name)
+        },
+        Some(issuer),
+        true,
+    )
 }

@@ -80,6 +80,7 @@ pub struct ConfigBuilder<'a> {
     session_expiry_interval: u32,
     downgrade_qos: bool,
     auth: Option<Auth<'a>>,
+    resume_session: bool,
 }
 
 impl<'a> ConfigBuilder<'a> {
@@ -98,6 +99,7 @@ impl<'a> ConfigBuilder<'a> {
             keepalive_interval: Duration::from_secs(60),
             session_expiry_interval: 0,
             downgrade_qos: false,
+            resume_session: false,
         }
     }
 
@@ -155,6 +157,18 @@ impl<'a> ConfigBuilder<'a> {
         self
     }
 
+    /// Ask the broker to resume a session it kept for this client ID: the first `CONNECT`
+    /// goes out with `Clean Start = 0`, as later reconnects do.
+    ///
+    /// For a client that restarts without local session state but whose broker may still
+    /// hold its session (a long [`session_expiry_interval`](Self::session_expiry_interval)).
+    /// Nothing is replayed (nothing is in flight locally); a broker that has no session
+    /// starts a fresh one, reported as [`ConnectEvent::Connected`](crate::ConnectEvent::Connected).
+    pub fn resume_session(mut self) -> Self {
+        self.resume_session = true;
+        self
+    }
+
     /// Return the configured inbound packet buffer length.
     pub const fn rx_len(&self) -> usize {
         self.buffers.rx().len()
@@ -184,6 +198,7 @@ impl<'a> ConfigBuilder<'a> {
         u32,
         bool,
         Option<Auth<'a>>,
+        bool,
     ) {
         (
             self.buffers,
@@ -193,6 +208,7 @@ impl<'a> ConfigBuilder<'a> {
             self.session_expiry_interval,
             self.downgrade_qos,
             self.auth,
+            self.resume_session,
         )
     }
 }
@@ -223,7 +239,7 @@ mod tests {
     fn builder() {
         let mut rx = [0; 10];
         let mut tx = [0; 20];
-        let (buffers, will, client_id, _, _, _, auth) = ConfigBuilder::new(Buffers {
+        let (buffers, will, client_id, _, _, _, auth, _) = ConfigBuilder::new(Buffers {
             rx: &mut rx,
             tx: &mut tx,
         })
@@ -240,7 +256,7 @@ mod tests {
         let mut rx = [0; 10];
         let mut tx = [0; 20];
         let will = Will::new("topic", b"x", &[]).unwrap();
-        let (buffers, _, _, _, _, _, _) = ConfigBuilder::new(Buffers {
+        let (buffers, _, _, _, _, _, _, _) = ConfigBuilder::new(Buffers {
             rx: &mut rx,
             tx: &mut tx,
         })

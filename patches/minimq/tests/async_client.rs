@@ -719,6 +719,53 @@ fn broker_disconnect_without_session_resume_reports_connected() {
     let _conn = expect_connected(&mut session, &connector);
 }
 
+/// The CONNECT flags of the first frame written to `connection`.
+fn connect_flags(connection: &MockConnection) -> u8 {
+    let frames = connection.tx();
+    let connect = frames.concat();
+    assert_eq!(connect.first(), Some(&0x10), "a CONNECT was written");
+    // Fixed header (type, one length byte), protocol name (6 bytes), version: the flags.
+    connect[2 + 6 + 1]
+}
+
+#[test]
+fn resume_session_asks_the_broker_on_the_first_connect() {
+    let mut first = MockConnection::default();
+    first.push_rx(&connack_session_present());
+    let first_inspect = first.clone();
+    let mut second = MockConnection::default();
+    second.push_rx(&connack());
+    let second_inspect = second.clone();
+    let connector = MockConnector::with_connections([first, second]);
+
+    // A broker that kept the session resumes it.
+    let mut resuming = Session::new(config().resume_session());
+    let conn = expect_reconnected(&mut resuming, &connector);
+    drop(conn);
+    assert_eq!(connect_flags(&first_inspect) & 0x02, 0, "Clean Start = 0");
+
+    // Without the option a new session starts clean.
+    let mut fresh = session();
+    let _conn = expect_connected(&mut fresh, &connector);
+    assert_eq!(connect_flags(&second_inspect) & 0x02, 0x02, "Clean Start = 1");
+}
+
+#[test]
+fn resume_session_keeps_asking_until_a_connack_answers() {
+    let mut first = MockConnection::default();
+    first.push_rx(&disconnect());
+    let mut second = MockConnection::default();
+    second.push_rx(&connack());
+    let second_inspect = second.clone();
+    let connector = MockConnector::with_connections([first, second]);
+
+    let mut session = Session::new(config().resume_session());
+    assert!(block_on(session.connect(connector.connect().unwrap())).is_err());
+    // The broker kept no session: a fresh one, reported as such.
+    let _conn = expect_connected(&mut session, &connector);
+    assert_eq!(connect_flags(&second_inspect) & 0x02, 0, "Clean Start = 0");
+}
+
 #[test]
 fn handle_latches_disconnect_and_fails_fast() {
     // A disconnect observed *while the user still holds the handle* must be latched, so

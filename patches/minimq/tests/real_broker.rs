@@ -55,6 +55,8 @@ fn unique_topic() -> String {
 fn config(client_id: &str) -> ConfigBuilder<'static> {
     let rx = Box::leak(Box::new([0; 1024]));
     let tx = Box::leak(Box::new([0; 2048]));
+    // The session borrows its client ID (see PATCHED.md): leaked like the buffers.
+    let client_id = Box::leak(client_id.to_owned().into_boxed_str());
     ConfigBuilder::new(Buffers::new(rx, tx))
         .client_id(client_id)
         .unwrap()

@@ -3,11 +3,12 @@
  * The emulated W5500-EVB-Pico: an rp2040js RP2040 with the project's ROM, the firmware's
  * flash image, the register fixes, the PL011 model on UART0 and the W5500 model on SPI0
  * (CS GP17, RST GP20, INTn GP21), as `ports/rp2040/src/main.rs` wires them. A reset
- * (power-on or AIRCR) is a new `Board`.
+ * (power-on or AIRCR) is a new `Board`; after AIRCR it starts from the flash of the
+ * board before it, as the chip keeps its flash across resets.
  */
 
 const { RP2040, GPIOPinState } = require('rp2040js');
-const { buildRom } = require('./rom.js');
+const { buildRom, romBreak } = require('./rom.js');
 const { applyFixes, makeLogger } = require('./fixes.js');
 const { Pl011 } = require('./pl011.js');
 const { W5500 } = require('./w5500.js');
@@ -24,7 +25,9 @@ class Board {
   /**
    * @param image the parsed ELF (`segments`, `symbols`)
    * @param options `uartTransmit(byte)`, `ethernetSend(frame)` (absent: W5500 unplugged),
-   *   `report(message)` for emulator warnings
+   *   `report(message)` for emulator warnings, `flash` (optional) the flash contents to
+   *   start from (a reset: the previous board's `flash`); absent, the flash is erased and
+   *   programmed with the image (power-on)
    */
   constructor(image, options) {
     const rp2040 = new RP2040();
@@ -38,12 +41,19 @@ class Board {
       }
     };
     rp2040.logger = makeLogger(rp2040, options.report, stop);
-    // rp2040js turns UDF and BKPT into a break: where a panic ends (panic-probe's udf).
-    rp2040.onBreak = (code) => stop(`UDF/BKPT #${code}`);
-    rp2040.loadBootrom(buildRom());
-    for (const { address, data } of image.segments) {
-      if (address >= FLASH_START && address - FLASH_START + data.length <= rp2040.flash.length) {
-        rp2040.flash.set(data, address - FLASH_START);
+    // rp2040js turns UDF and BKPT into a break: the ROM's flash routines, or where a
+    // panic ends (panic-probe's udf).
+    rp2040.onBreak = (code) => {
+      if (!romBreak(rp2040, code)) stop(`UDF/BKPT #${code}`);
+    };
+    rp2040.loadBootrom(buildRom()); // resets the chip, which erases rp2040js's flash
+    if (options.flash) {
+      rp2040.flash.set(options.flash);
+    } else {
+      for (const { address, data } of image.segments) {
+        if (address >= FLASH_START && address - FLASH_START + data.length <= rp2040.flash.length) {
+          rp2040.flash.set(data, address - FLASH_START);
+        }
       }
     }
     this.resetRequested = false;
@@ -77,6 +87,11 @@ class Board {
     const rtt = image.symbols.get('_SEGGER_RTT');
     this.rtt = rtt === undefined ? null : new RttReader(rp2040, rtt);
     rp2040.core.reset(); // SP and PC from the ROM's vectors
+  }
+
+  /** The flash's contents (rp2040js's array: the ROM routines program it in place). */
+  get flash() {
+    return this.rp2040.flash;
   }
 
   /** A frame from the wire for the W5500. */

@@ -14,7 +14,9 @@
  *   emulator gap: ...                          each register rp2040js does not model,
  *                                              the first time the firmware touches it
  * The board powers on when the first host connects; a later connection takes over the
- * line (the board keeps running). `--unplugged` leaves the W5500 off the SPI bus.
+ * line (the board keeps running). A system reset keeps the flash's contents (what the
+ * firmware erased and programmed); a new emulator process starts from the ELF again.
+ * `--unplugged` leaves the W5500 off the SPI bus.
  */
 
 const fs = require('node:fs');
@@ -114,8 +116,9 @@ function main() {
   const ethernetSend = link ? (frame) => link.send(frame) : null;
   const report = (message) => process.stderr.write(`emulator gap: ${message}\n`);
 
-  const powerOn = () => {
-    board = new Board(image, { uartTransmit, ethernetSend, report });
+  /** Starts a new board: from the image (`flash` absent) or from a reset board's flash. */
+  const powerOn = (flash) => {
+    board = new Board(image, { uartTransmit, ethernetSend, report, flash });
     bootWall = process.hrtime.bigint();
     readyScan = '';
     loop.start(board);
@@ -133,7 +136,7 @@ function main() {
     }
     if (board.resetRequested && !board.uart.transmitting) {
       log('system reset (AIRCR.SYSRESETREQ)');
-      powerOn();
+      powerOn(board.flash);
     }
   });
 
@@ -161,7 +164,8 @@ function main() {
     const simulated = loop.simulatedNanos / 1e6;
     log(
       `stats simulated_ms=${simulated.toFixed(1)} wall_ms=${wallMs(started).toFixed(1)} ` +
-        `busy_cycles=${loop.busyCycles} busy_wall_ms=${(loop.busyNanos / 1e6).toFixed(1)} ` +
+        `busy_cycles=${loop.busyCycles} busy_simulated_ms=${(loop.busySimulatedNanos / 1e6).toFixed(1)} ` +
+        `busy_wall_ms=${(loop.busyNanos / 1e6).toFixed(1)} ` +
         `mhz=${loop.mhz.toFixed(2)}`,
     );
   });

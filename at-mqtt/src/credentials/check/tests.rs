@@ -18,11 +18,18 @@ const KEY_SEC1_PEM: &[u8] = fixture!("client.key.sec1.pem");
 const KEY_SEC1_DER: &[u8] = fixture!("client.key.sec1.der");
 const KEY_PKCS8_PEM: &[u8] = fixture!("client.key.pkcs8.pem");
 const KEY_PKCS8_DER: &[u8] = fixture!("client.key.pkcs8.der");
+const P384_CA_PEM: &[u8] = fixture!("p384.crt.pem");
+const P384_CA_DER: &[u8] = fixture!("p384.crt.der");
 
 /// Runs the check on a copy of `input`: the DER it leaves, or the refusal.
 fn checked(kind: CredentialKind, input: &[u8]) -> Result<Vec<u8>, Refusal> {
+    checked_with(kind, input, P384_CA)
+}
+
+/// As [`checked`], with P-384 CAs accepted or not as `p384_ca` says.
+fn checked_with(kind: CredentialKind, input: &[u8], p384_ca: bool) -> Result<Vec<u8>, Refusal> {
     let mut data = input.to_vec();
-    let len = check(kind, &mut data)?;
+    let len = check_with(kind, &mut data, p384_ca)?;
     Ok(data
         .get(..len)
         .expect("the length is within the data")
@@ -67,6 +74,35 @@ fn the_certificate_key_is_the_client_key_public_half() {
 }
 
 #[test]
+fn a_p384_ca_is_accepted_with_tls_p384_only() {
+    assert_eq!(P384_CA, cfg!(feature = "tls-p384"));
+    for input in [P384_CA_PEM, P384_CA_DER] {
+        assert_eq!(checked_with(Ca, input, true).as_deref(), Ok(P384_CA_DER));
+        assert_eq!(
+            checked_with(Ca, input, false),
+            Err(Refusal::Malformed),
+            "refused as without the feature"
+        );
+        assert_eq!(
+            checked_with(ClientCert, input, true),
+            Err(Refusal::Malformed),
+            "a client certificate stays P-256"
+        );
+    }
+    assert_eq!(Refusal::Malformed.code(Ca), crate::error::CA_READ_FAILED);
+    assert_eq!(certificate_key(P384_CA_DER), Err(Refusal::Malformed));
+    // Let's Encrypt's ECDSA root as published (790 bytes of PEM: it fits an upload).
+    let isrg_root_x2 = fixture!("isrg-root-x2.pem");
+    assert!(isrg_root_x2.len() <= crate::budget::PAYLOAD_BYTES);
+    let der = checked_with(Ca, isrg_root_x2, true).expect("ISRG Root X2");
+    assert_eq!(der.len(), 543);
+    assert_eq!(
+        checked_with(Ca, isrg_root_x2, false),
+        Err(Refusal::Malformed)
+    );
+}
+
+#[test]
 fn empty_uploads_are_a_length_error() {
     for kind in CredentialKind::ALL {
         assert_eq!(checked(kind, b""), Err(Refusal::Length));
@@ -80,7 +116,8 @@ fn wrong_types_curves_and_garbage_are_refused() {
         (ClientCert, KEY_PKCS8_DER, "a DER key as a certificate"),
         (ClientKey, CERT_PEM, "a certificate as a key"),
         (ClientKey, CERT_DER, "a DER certificate as a key"),
-        (Ca, fixture!("p384.crt.pem"), "a P-384 certificate"),
+        (ClientCert, P384_CA_PEM, "a P-384 client certificate"),
+        (ClientKey, fixture!("p384.key.pem"), "a P-384 key"),
         (Ca, fixture!("ed25519.crt.pem"), "an Ed25519 certificate"),
         (ClientKey, fixture!("secp256k1.key.pem"), "a secp256k1 key"),
         (
@@ -114,6 +151,7 @@ fn wrong_types_curves_and_garbage_are_refused() {
 fn truncated_and_extended_items_are_refused() {
     for (kind, item) in [
         (Ca, CERT_DER),
+        (Ca, P384_CA_DER),
         (ClientKey, KEY_SEC1_DER),
         (ClientKey, KEY_PKCS8_DER),
     ] {
@@ -153,7 +191,12 @@ fn truncated_and_extended_items_are_refused() {
 
 #[test]
 fn every_single_byte_change_is_checked_without_panicking() {
-    for (kind, item) in [(Ca, CERT_DER), (ClientKey, KEY_PKCS8_DER), (Ca, CERT_PEM)] {
+    for (kind, item) in [
+        (Ca, CERT_DER),
+        (Ca, P384_CA_DER),
+        (ClientKey, KEY_PKCS8_DER),
+        (Ca, CERT_PEM),
+    ] {
         for i in 0..item.len() {
             for flip in [0x01, 0x80, 0xff] {
                 let mut changed = item.to_vec();

@@ -66,13 +66,18 @@ impl<'buf> Session<'buf> {
             session_expiry_interval,
             downgrade_qos,
             auth,
+            resume_session,
         ) = config.into_parts();
         let (rx, tx) = buffers.into_parts();
+        let mut data = SessionData::new(tx);
+        if resume_session {
+            data.mark_session_present();
+        }
 
         Self {
             client_id: ClientId::Configured(client_id),
             packet_reader: PacketReader::new(rx),
-            data: SessionData::new(tx),
+            data,
             runtime: RuntimeState::new(keepalive_interval),
             will,
             auth,
