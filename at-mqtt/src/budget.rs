@@ -1,12 +1,11 @@
 //! The memory budget of a board modem: the default size of every buffer the modem owns,
 //! what it costs in static RAM, and the largest inbound message it can deliver.
 //!
-//! These are the sizes the board ports use (the whole modem in about 34 KiB of static
-//! RAM without TLS, 45 KiB with TLS-PSK, 61 KiB with `tls-cert` on the RP2040, the
-//! flash credential store's work buffer included; BENCHMARKS.md has the measured
-//! figures). Every
-//! size is a parameter of the type that uses it, so a board with more RAM picks larger
-//! ones (the host simulator does).
+//! These are the sizes the board ports use (the whole RP2040 image in about 35 KiB of
+//! static RAM without TLS, 46 KiB with TLS-PSK, 54 KiB with `tls-cert`, the flash
+//! credential store's work buffer included; BENCHMARKS.md has the measured figures).
+//! Every size is a parameter of the type that uses it, so a board with more RAM picks
+//! larger ones (the host simulator does).
 //!
 //! | buffer | bytes | holds |
 //! |---|---:|---|
@@ -16,6 +15,8 @@
 //! | TCP socket ([`TCP_SOCKET_BYTES`]) | 2 x 2,048 | the broker socket's receive and send windows |
 //! | outbound payload ([`PAYLOAD_BYTES`]) | 1,024 | an `AT+MQTTPUBRAW` payload between the host and the runner |
 //! | subscriptions ([`SUBSCRIPTIONS`]) | 10 x 136 | the topic filters held (up to 128 bytes each) |
+//! | login ([`LOGIN_BYTES`](crate::LOGIN_BYTES)) | 2,048 | the client ID, username and password together (each up to 1,024) |
+//! | SNI and ALPN (`tls-cert`) | 64 + 5 x 32 | `AT+MQTTSNI`'s name and `AT+MQTTALPN`'s protocols |
 //! | TLS record receive ([`TLS_RECORD_RX_BYTES`], `tls-psk`) | 4,357 | one received record of at most 4,096 plaintext bytes |
 //! | TLS record send ([`TLS_RECORD_TX_BYTES`], `tls-psk`) | 2,048 | one sent record (larger writes are split) |
 //! | TLS pipes (`tls-psk`) | 2 x 1,024 | plaintext between minimq and the TLS pumps |

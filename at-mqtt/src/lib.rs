@@ -86,11 +86,11 @@ mod urc;
 
 pub use client::{Delivery, MqttClient, Subscribed, Unsubscribed};
 #[cfg(feature = "tls-cert")]
-pub use commands::CredentialCommand;
+pub use commands::TlsCertCommand;
 pub use commands::{MqttCommand, MqttCommands};
 pub use config::{
-    MAX_ALPN, MAX_ALPNS, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL, MAX_LWT_MSG,
-    MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY, MAX_SNI,
+    LOGIN_BYTES, MAX_ALPN, MAX_ALPNS, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_HOST, MAX_LONG_CREDENTIAL,
+    MAX_LWT_MSG, MAX_PATH, MAX_PSK_IDENTITY, MAX_PSK_KEY, MAX_SNI,
 };
 pub use link::{LinkState, Subscription};
 pub use modem::{Modem, ModemResources};

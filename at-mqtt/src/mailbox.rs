@@ -12,7 +12,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::future::poll_fn;
-use core::task::Poll;
+use core::task::{Context, Poll};
 
 use at_core::ErrorCode;
 use embassy_sync::waitqueue::WakerRegistration;
@@ -161,7 +161,12 @@ impl Mailbox {
 
     /// Waits for the next request.
     pub(crate) async fn receive(&self) -> Pending<'_> {
-        poll_fn(|cx| match self.phase.get() {
+        poll_fn(|cx| self.poll_receive(cx)).await
+    }
+
+    /// Takes the next request, or registers `cx` to be woken when one arrives.
+    pub(crate) fn poll_receive(&self, cx: &mut Context<'_>) -> Poll<Pending<'_>> {
+        match self.phase.get() {
             Phase::Submitted(request) => {
                 self.phase.set(Phase::Taken);
                 Poll::Ready(Pending {
@@ -175,8 +180,7 @@ impl Mailbox {
                 register(&self.runner, cx.waker());
                 Poll::Pending
             }
-        })
-        .await
+        }
     }
 
     /// Whether the data slot may be written: no request is using it.

@@ -13,8 +13,9 @@
 
 use core::cell::RefCell;
 use core::cmp::min;
-use core::future::Future;
-use core::pin::pin;
+use core::future::{Future, poll_fn};
+use core::pin::{Pin, pin};
+use core::task::{Context, Poll, ready};
 
 use at_core::{ErrorCode, Profile, UrcQueue, deadline_after};
 use embassy_futures::select::{Either, select};
@@ -305,14 +306,17 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
                 Attempt::Lost => {
                     info!("broker link lost; reconnecting");
                     set_link(state, LinkState::Reconnecting);
-                    if let Err(clean) = link.serve_unlinked(push(urcs, DISCONNECTED)).await {
+                    if let Err(clean) = link.serve_unlinked(pin!(push(urcs, DISCONNECTED))).await {
                         return End::Cleaned(clean);
                     }
                     delay = state.options.reconnect_min;
                 }
             }
             debug!("next attempt in {} ms", delay.as_millis());
-            if let Err(clean) = link.serve_unlinked(Timer::at(deadline_after(delay))).await {
+            if let Err(clean) = link
+                .serve_unlinked(pin!(Timer::at(deadline_after(delay))))
+                .await
+            {
                 return End::Cleaned(clean);
             }
             deadline = deadline_after(state.options.command_timeout);
@@ -386,13 +390,13 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                 Err(code) => return Attempt::Failed(code),
             }
         };
-        let opened = self
-            .serve_unlinked(with_deadline(
+        let mut stream = match self
+            .serve_unlinked(pin!(with_deadline(
                 deadline,
                 network.connect(&target.host, target.port),
-            ))
-            .await;
-        let mut stream = match opened {
+            )))
+            .await
+        {
             Err(clean) => return Attempt::Cleaned(clean),
             Ok(Ok(Ok(stream))) => stream,
             Ok(Ok(Err(error))) => {
@@ -419,13 +423,15 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                 #[cfg(feature = "tls-cert")]
                 loaded,
             );
-            let opened = self
-                .serve_unlinked(with_deadline(
+            // Matched at once: a binding of the result would keep a second copy of the
+            // TLS connection in the runner's future.
+            let mut connection = match self
+                .serve_unlinked(pin!(with_deadline(
                     deadline,
                     crate::tls::open(&halves, tls, handshake),
-                ))
-                .await;
-            let mut connection = match opened {
+                )))
+                .await
+            {
                 Err(clean) => return Attempt::Cleaned(clean),
                 Ok(Ok(Ok(connection))) => connection,
                 Ok(Ok(Err(code))) => return Attempt::Failed(code),
@@ -439,8 +445,9 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             let io = Transport::<N::Stream<'_>>::tls(pipes.io());
             // The pumps close the pipes when the TLS stream ends, which the session sees
             // as end-of-stream: the attempt always ends through `session`.
-            let pumps = pipes.pump(&mut reader, &mut writer);
-            return match select(pumps, self.session(session, io, deadline, connect)).await {
+            let pumps = pin!(pipes.pump(&mut reader, &mut writer));
+            let served = pin!(self.session(session, io, deadline, connect));
+            return match select(pumps, served).await {
                 Either::First(never) => match never {},
                 Either::Second(attempt) => attempt,
             };
@@ -456,10 +463,10 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         deadline: Instant,
         connect: &mut Option<Pending<'m>>,
     ) -> Attempt<'m> {
-        let connected = self
-            .serve_unlinked(with_deadline(deadline, session.connect(io)))
-            .await;
-        let mut conn = match connected {
+        let mut conn = match self
+            .serve_unlinked(pin!(with_deadline(deadline, session.connect(io))))
+            .await
+        {
             Err(clean) => return Attempt::Cleaned(clean),
             Ok(Ok(Ok(conn))) => conn,
             Ok(Ok(Err(error))) => {
@@ -473,7 +480,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         };
         if conn.connect_event() == ConnectEvent::Connected {
             match self
-                .serve_unlinked(with_deadline(deadline, self.restore(&mut conn)))
+                .serve_unlinked(pin!(with_deadline(deadline, self.restore(&mut conn))))
                 .await
             {
                 Err(clean) => return Attempt::Cleaned(clean),
@@ -487,17 +494,22 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         }
         set_link(self.state, LinkState::Connected);
         info!("broker link up");
-        let line = {
-            let config = self.state.config.try_borrow();
-            urc::connected(self.options.profile, config.as_deref().ok())
-        };
         // Requests wait for this (at most until the host has read one URC): answered
         // meanwhile, they would see a link the host was already told is up as down.
-        push(self.urcs, line.as_bytes()).await;
+        self.report_connected().await;
         if let Some(mut connect) = connect.take() {
             connect.answer_behind(Reply::Done, self.urcs.len());
         }
         self.serve(&mut conn).await
+    }
+
+    /// Queues the connect URC (its line is gone once queued, not kept while serving).
+    async fn report_connected(&self) {
+        let line = {
+            let config = self.state.config.try_borrow();
+            urc::connected(self.options.profile, config.as_deref().ok())
+        };
+        push(self.urcs, line.as_bytes()).await;
     }
 
     /// Re-subscribes every filter after the broker started a fresh session, one SUBACK
@@ -511,15 +523,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             .iter_mut()
             .for_each(|sub| sub.restored = false);
         loop {
-            // Cloned: an `AT+MQTTUNSUB` answered meanwhile may remove entries.
-            let next = self
-                .state
-                .view()
-                .subscriptions
-                .iter()
-                .find(|sub| !sub.restored)
-                .map(|sub| (sub.filter.clone(), sub.qos));
-            let Some((filter, qos)) = next else {
+            let Some((filter, qos)) = self.next_to_restore() else {
                 return Ok(());
             };
             match self.subscribe(conn, &filter, qos).await {
@@ -539,12 +543,23 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
         }
     }
 
+    /// The first subscription not restored yet, cloned: an `AT+MQTTUNSUB` answered
+    /// meanwhile may remove entries.
+    fn next_to_restore(&self) -> Option<(String<MAX_TOPIC>, QoS)> {
+        self.state
+            .view()
+            .subscriptions
+            .iter()
+            .find(|sub| !sub.restored)
+            .map(|sub| (sub.filter.clone(), sub.qos))
+    }
+
     /// Serves requests and inbound traffic until the link ends.
     async fn serve<IO: Io>(&mut self, conn: &mut Connection<'_, '_, IO>) -> Attempt<'m> {
         loop {
             let event = select(
                 self.state.mailbox.receive(),
-                step(conn, self.urcs, self.room),
+                pin!(step(conn, self.urcs, self.room)),
             )
             .await;
             match event {
@@ -555,7 +570,7 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                     };
                     let mut pending = pending;
                     if let Request::Clean = pending.request() {
-                        match with_timeout(DISCONNECT_BOUND, conn.disconnect()).await {
+                        match with_timeout(DISCONNECT_BOUND, pin!(conn.disconnect())).await {
                             Ok(Ok(())) => debug!("disconnected"),
                             _ => warn!("DISCONNECT did not go out; dropping the link"),
                         }
@@ -600,9 +615,12 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                     warn!("subscription table full");
                     return Reply::Failed(CLIENT_SUBSCRIBE_FAILED);
                 }
-                match with_deadline(deadline_after(timeout), self.subscribe(conn, &filter, qos))
-                    .await
-                {
+                let acked = with_deadline(
+                    deadline_after(timeout),
+                    pin!(self.subscribe(conn, &filter, qos)),
+                )
+                .await;
+                match acked {
                     Ok(Ack::Done) => {
                         let added = self
                             .state
@@ -627,12 +645,15 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
                 if !self.state.view().is_subscribed(&filter) {
                     return Reply::NotSubscribed;
                 }
-                let done = with_deadline(deadline_after(timeout), async {
-                    let Ok(op) = conn.unsubscribe(&[filter.as_str()], &[]).await else {
-                        return Ack::Down;
-                    };
-                    acknowledged(conn, &op, self.urcs, self.room).await
-                })
+                let done = with_deadline(
+                    deadline_after(timeout),
+                    pin!(async {
+                        let Ok(op) = conn.unsubscribe(&[filter.as_str()], &[]).await else {
+                            return Ack::Down;
+                        };
+                        acknowledged(conn, &op, self.urcs, self.room).await
+                    }),
+                )
                 .await;
                 match done {
                     Ok(Ack::Done) => {
@@ -676,7 +697,8 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             publication = publication.retain();
         }
         let deadline = deadline_after(timeout);
-        let op = match with_deadline(deadline, conn.publish(publication)).await {
+        let written = with_deadline(deadline, pin!(conn.publish(publication))).await;
+        let op = match written {
             Ok(Ok(None)) => return Reply::Done,
             Ok(Ok(Some(op))) => op,
             Ok(Err(error)) => {
@@ -696,7 +718,12 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
             }
         };
         drop(slot);
-        match with_deadline(deadline, acknowledged(conn, &op, self.urcs, self.room)).await {
+        match with_deadline(
+            deadline,
+            pin!(acknowledged(conn, &op, self.urcs, self.room)),
+        )
+        .await
+        {
             Ok(Ack::Done) => Reply::Done,
             Ok(Ack::Refused) => {
                 warn!("the broker refused a publication");
@@ -746,22 +773,65 @@ impl<'m, const URC: usize, const PAYLOAD: usize, const SUBS: usize, C: Credentia
     }
 
     /// Runs `future` while no link is up (connecting, backing off, reporting), answering
-    /// requests meanwhile; `Err` with `AT+MQTTCLEAN`'s request, which ends the link.
-    async fn serve_unlinked<F: Future>(&self, future: F) -> Result<F::Output, Pending<'m>> {
-        let mut future = pin!(future);
+    /// requests meanwhile (the mailbox first); `Err` with `AT+MQTTCLEAN`'s request, which
+    /// ends the link.
+    #[cfg_attr(
+        not(feature = "tls-cert"),
+        allow(
+            clippy::never_loop,
+            reason = "it loops after answering a credential request"
+        )
+    )]
+    async fn serve_unlinked<F: Future>(
+        &self,
+        mut future: Pin<&mut F>,
+    ) -> Result<F::Output, Pending<'m>> {
         loop {
-            match select(self.state.mailbox.receive(), future.as_mut()).await {
-                Either::First(pending) => {
-                    #[cfg(feature = "tls-cert")]
-                    let Some(pending) = self.answer_credential(pending).await else {
-                        continue;
-                    };
-                    if let Some(clean) = answer_unlinked(self.state, pending) {
+            let event = poll_fn(|cx| match poll_unlinked(self.state, cx) {
+                Poll::Ready(unlinked) => Poll::Ready(Err(unlinked)),
+                Poll::Pending => future.as_mut().poll(cx).map(Ok),
+            })
+            .await;
+            match event {
+                Ok(output) => return Ok(output),
+                Err(Unlinked::Cleaned(clean)) => return Err(clean),
+                #[cfg(feature = "tls-cert")]
+                Err(Unlinked::Credential(pending)) => {
+                    let other = self.answer_credential(pending).await;
+                    if let Some(clean) = other.and_then(|other| answer_unlinked(self.state, other))
+                    {
                         return Err(clean);
                     }
                 }
-                Either::Second(output) => return Ok(output),
             }
+        }
+    }
+}
+
+/// A request taken while no link is up that [`poll_unlinked`] leaves to its caller.
+enum Unlinked<'m> {
+    /// `AT+MQTTCLEAN`, which ends the link.
+    Cleaned(Pending<'m>),
+    /// A credential request, answered from the store (an await).
+    #[cfg(feature = "tls-cert")]
+    Credential(Pending<'m>),
+}
+
+/// Takes the requests that arrive while no link is up and answers those it can at once;
+/// ready with one its caller must carry out. Not generic over what the caller waits for,
+/// so it is compiled once.
+fn poll_unlinked<'m, const P: usize, const S: usize>(
+    state: &'m MqttState<P, S>,
+    cx: &mut Context<'_>,
+) -> Poll<Unlinked<'m>> {
+    loop {
+        let pending = ready!(state.mailbox.poll_receive(cx));
+        #[cfg(feature = "tls-cert")]
+        if matches!(pending.request(), Request::Credential(_)) {
+            return Poll::Ready(Unlinked::Credential(pending));
+        }
+        if let Some(clean) = answer_unlinked(state, pending) {
+            return Poll::Ready(Unlinked::Cleaned(clean));
         }
     }
 }
@@ -921,7 +991,8 @@ fn session_config<'b>(
         // MQTT over TLS-PSK needs the `tls-psk` transport, which this build lacks.
         return Err(TLS_CONFIG_ERROR);
     }
-    let client_id = core::str::from_utf8(&user.client_id).map_err(|_| CLIENT_START_FAILED)?;
+    let login = &user.login;
+    let client_id = core::str::from_utf8(login.client_id()).map_err(|_| CLIENT_START_FAILED)?;
     let mut builder = ConfigBuilder::new(Buffers::new(rx, tx))
         .client_id(client_id)
         .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?
@@ -933,10 +1004,10 @@ fn session_config<'b>(
             .session_expiry_interval(KEEP_SESSION_EXPIRY)
             .resume_session();
     }
-    if !user.username.is_empty() || !user.password.is_empty() {
-        let username = core::str::from_utf8(&user.username).map_err(|_| CLIENT_START_FAILED)?;
+    if !login.username().is_empty() || !login.password().is_empty() {
+        let username = core::str::from_utf8(login.username()).map_err(|_| CLIENT_START_FAILED)?;
         builder = builder
-            .auth(username, &user.password)
+            .auth(username, login.password())
             .map_err(|_| CLIENT_START_FAILED)?;
     }
     let conn = &config.conn;

@@ -466,6 +466,46 @@ fn the_request_slot_holds_a_pubraw_payload_straight_from_the_uart() {
     });
 }
 
+/// The client ID, username and password share 2,048 bytes: a long value that would take
+/// them past it is refused with its own overlength code after its data, and the values
+/// set before stay (they still connect).
+#[test]
+fn long_credentials_past_the_shared_login_bytes_are_refused() {
+    seed(async |host, broker| {
+        host.exchange("ATE0", OK).await;
+        host.exchange("AT+SYSLOG=1", OK).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
+            .await;
+        // 300 + 1000 + 748: exactly the 2,048 bytes.
+        send_long(&host, "MQTTLONGCLIENTID", &[b'c'; 300]).await;
+        send_long(&host, "MQTTLONGUSERNAME", &[b'u'; 1000]).await;
+        send_long(&host, "MQTTLONGPASSWORD", &[b'p'; 748]).await;
+        // One byte more in any of them (each within its own 1,024) is refused.
+        for (command, length, code) in [
+            ("MQTTLONGCLIENTID", 301, "0x010a6016"),
+            ("MQTTLONGUSERNAME", 1001, "0x010a6019"),
+            ("MQTTLONGPASSWORD", 749, "0x010a601c"),
+        ] {
+            host.exchange(&format!("AT+{command}=0,{length}"), at_core::wire::PROMPT)
+                .await;
+            host.send_bytes(&vec![b'x'; length]);
+            let reply = host.expect(ERROR).await;
+            assert!(
+                reply.ends_with(format!("ERR CODE:{code}\r\n\r\nERROR\r\n").as_bytes()),
+                "{command}: {}",
+                at_core::mock::show(&reply)
+            );
+            usable(&host).await;
+        }
+        // A value that shrinks makes room again.
+        send_long(&host, "MQTTLONGPASSWORD", &[b'p'; 8]).await;
+        send_long(&host, "MQTTLONGUSERNAME", &[b'u'; 1024]).await;
+        let reply = host.exchange(r#"AT+MQTTCONN=0,"broker",1883,0"#, OK).await;
+        assert!(reply.ends_with(b"+MQTTCONNECTED:0\r\n\r\nOK\r\n"));
+        assert_eq!(broker.connects(), 1);
+    });
+}
+
 /// Sends a long credential command and its raw data (echo off).
 async fn send_long(host: &HostLine, command: &str, value: &[u8]) {
     host.exchange(
@@ -478,17 +518,17 @@ async fn send_long(host: &HostLine, command: &str, value: &[u8]) {
 }
 
 /// With the boards' 2 KiB transmit buffer, long credentials that make CONNECT larger than
-/// it end `AT+MQTTCONN` in one `ERROR`, and the modem stays usable; shorter ones (a
-/// 300-byte client ID, a 1,024-byte password) connect.
+/// it (all of the 2,048 login bytes) end `AT+MQTTCONN` in one `ERROR`, and the modem stays
+/// usable; shorter ones connect.
 #[test]
 fn a_connect_larger_than_the_transmit_buffer_ends_in_error() {
     seed(async |host, broker| {
         host.exchange("ATE0", OK).await;
         host.exchange(r#"AT+MQTTUSERCFG=0,1,"mock","","",0,0,"""#, OK)
             .await;
-        send_long(&host, "MQTTLONGCLIENTID", &[b'c'; 300]).await;
+        send_long(&host, "MQTTLONGCLIENTID", &[b'c'; 1000]).await;
         send_long(&host, "MQTTLONGUSERNAME", &[b'u'; 1024]).await;
-        send_long(&host, "MQTTLONGPASSWORD", &[b'p'; 1024]).await;
+        send_long(&host, "MQTTLONGPASSWORD", &[b'p'; 24]).await;
         host.exchange("AT+SYSLOG=1", OK).await;
         let conn = r#"AT+MQTTCONN=0,"broker",1883,0"#;
         let reply = host.exchange(conn, ERROR).await;

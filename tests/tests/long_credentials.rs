@@ -138,3 +138,29 @@ fn long_credentials_are_refused_before_usercfg_out_of_range_and_while_connected(
         modem.exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
     }
 }
+
+#[test]
+fn long_credentials_share_2048_bytes_and_one_past_them_is_refused() {
+    let broker = Broker::start();
+    for (profile, esp_at) in PROFILES.into_iter().zip([false, true]) {
+        let mut modem = Modem::ready(profile);
+        modem.syslog_on();
+        let cfg = user_cfg("shared");
+        modem.exchange(&cfg, &echoed(&cfg, OK));
+        let id = long_id(if esp_at { "esp" } else { "seed" });
+        send_long(&mut modem, "MQTTLONGCLIENTID", id.as_bytes());
+        send_long(&mut modem, "MQTTLONGUSERNAME", &[b'u'; 1024]);
+        // Within its own 1..1024, but the three would need 2,049 bytes.
+        let over = 2048 - id.len() - 1024 + 1;
+        let line = format!("AT+MQTTLONGPASSWORD=0,{over}");
+        modem.exchange(&line, &echoed(&line, PROMPT));
+        modem.send(&vec![b'p'; over]);
+        modem.expect(&mqtt_error(0x601C), TIMEOUT);
+        // Exactly 2,048 bytes are taken; the sentinel `AT` shows nothing was left over.
+        send_long(&mut modem, "MQTTLONGPASSWORD", &vec![b'p'; over - 1]);
+        modem.exchange("AT", &echoed("AT", OK));
+        // The simulator's transmit buffer holds the 2,048-byte CONNECT.
+        connect(&mut modem, broker.port(), esp_at);
+        modem.exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    }
+}

@@ -3,14 +3,14 @@
 //!
 //! After `AT+MQTTUSERCFG` and while no link exists: `OK`, the `>` prompt, exactly
 //! `<length>` bytes (binary-safe, not echoed, no escapes), then `OK`; the value replaces
-//! the one `AT+MQTTUSERCFG` set. Both profiles (ESP-AT's format).
+//! the one `AT+MQTTUSERCFG` set. The three share [`LOGIN_BYTES`](crate::LOGIN_BYTES): a value that would take
+//! them past it is refused with its overlength code. Both profiles (ESP-AT's format).
 
 use at_core::{Args, Context, ErrorCode, Outcome};
-use heapless::Vec;
 
 use super::link_id;
 use crate::MqttClient;
-use crate::config::MAX_LONG_CREDENTIAL;
+use crate::config::{LoginField, MAX_LONG_CREDENTIAL};
 use crate::error::*;
 
 /// Which credential a long-credential command sets.
@@ -40,6 +40,15 @@ impl Credential {
             Self::ClientId => CLIENT_ID_READ_FAILED,
             Self::Username => USERNAME_READ_FAILED,
             Self::Password => PASSWORD_READ_FAILED,
+        }
+    }
+
+    /// Its place in the login.
+    fn field(self) -> LoginField {
+        match self {
+            Self::ClientId => LoginField::ClientId,
+            Self::Username => LoginField::Username,
+            Self::Password => LoginField::Password,
         }
     }
 }
@@ -88,13 +97,9 @@ impl LongCredential {
                     // MQTT client IDs and usernames are UTF-8 strings.
                     return Err(read_failed);
                 }
-                let value = Vec::from_slice(data).map_err(|_| credential.codes().value)?;
-                match credential {
-                    Credential::ClientId => user.client_id = value,
-                    Credential::Username => user.username = value,
-                    Credential::Password => user.password = value,
-                }
-                Ok(())
+                user.login
+                    .replace(credential.field(), data)
+                    .map_err(|_| credential.codes().value)
             })
             .await?;
         Ok(Outcome::Ok)

@@ -13,6 +13,7 @@ mod publish;
 mod subscribe;
 #[cfg(feature = "tls-cert")]
 mod sysmfg;
+#[cfg(feature = "tls-cert")]
 mod tls_names;
 mod user_cfg;
 
@@ -46,10 +47,6 @@ at_core::command_table! {
         LongPassword = "+MQTTLONGPASSWORD": SET,
         /// `AT+MQTTPSK`: the TLS pre-shared key for scheme 2.
         Psk = "+MQTTPSK": SET,
-        /// `AT+MQTTSNI`: the TLS server name.
-        Sni = "+MQTTSNI": SET,
-        /// `AT+MQTTALPN`: the TLS application protocols.
-        Alpn = "+MQTTALPN": SET,
         /// `AT+MQTTCONNCFG`: keepalive, session, last will.
         ConnCfg = "+MQTTCONNCFG": SET,
         /// `AT+MQTTCONN`: connect, or query the link.
@@ -69,9 +66,13 @@ at_core::command_table! {
 
 #[cfg(feature = "tls-cert")]
 at_core::command_table! {
-    /// The credential commands (feature `tls-cert`), after [`MqttCommand`]'s in
-    /// `AT+CMD?` order.
-    pub enum CredentialCommand {
+    /// The commands of feature `tls-cert` (without it they are unknown commands), after
+    /// [`MqttCommand`]'s in `AT+CMD?` order.
+    pub enum TlsCertCommand {
+        /// `AT+MQTTSNI`: the TLS server name.
+        Sni = "+MQTTSNI": SET,
+        /// `AT+MQTTALPN`: the TLS application protocols.
+        Alpn = "+MQTTALPN": SET,
         /// `AT+MQTTCERT`: upload, erase or list certificates and keys.
         Cert = "+MQTTCERT": QUERY | SET,
         /// `AT+SYSMFG`: ESP-AT's manufacturing store, namespaces `mqtt_ca`, `mqtt_cert`
@@ -100,7 +101,7 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
         let mqtt = MqttCommand::TABLE.get(index);
         #[cfg(feature = "tls-cert")]
         let mqtt = mqtt
-            .or_else(|| CredentialCommand::TABLE.get(index.checked_sub(MqttCommand::TABLE.len())?));
+            .or_else(|| TlsCertCommand::TABLE.get(index.checked_sub(MqttCommand::TABLE.len())?));
         mqtt
     }
 
@@ -116,17 +117,19 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
         #[cfg(feature = "tls-cert")]
         if let Some(command) = index
             .checked_sub(MqttCommand::TABLE.len())
-            .and_then(CredentialCommand::from_index)
+            .and_then(TlsCertCommand::from_index)
         {
             return match (command, form) {
-                (CredentialCommand::Cert, Form::Query) => certificate::query(client, cx).await,
-                (CredentialCommand::Cert, _) => {
+                (TlsCertCommand::Sni, _) => tls_names::Sni::parse(&mut args)?.apply(client),
+                (TlsCertCommand::Alpn, _) => tls_names::Alpn::parse(&mut args)?.apply(client),
+                (TlsCertCommand::Cert, Form::Query) => certificate::query(client, cx).await,
+                (TlsCertCommand::Cert, _) => {
                     certificate::Cert::parse(&mut args, PAYLOAD)?
                         .run(client, cx)
                         .await
                 }
-                (CredentialCommand::SysMfg, Form::Query) => sysmfg::query(cx).await,
-                (CredentialCommand::SysMfg, _) => {
+                (TlsCertCommand::SysMfg, Form::Query) => sysmfg::query(cx).await,
+                (TlsCertCommand::SysMfg, _) => {
                     sysmfg::SysMfg::parse(&mut args, PAYLOAD)?
                         .run(client, cx)
                         .await
@@ -156,8 +159,6 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
                     .await
             }
             (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(client),
-            (MqttCommand::Sni, _) => tls_names::Sni::parse(&mut args)?.apply(client),
-            (MqttCommand::Alpn, _) => tls_names::Alpn::parse(&mut args)?.apply(client),
             (MqttCommand::ConnCfg, _) => {
                 conn_cfg::ConnCfg::parse(&mut args, options)?.apply(client)
             }
@@ -262,4 +263,19 @@ fn timeout(args: &mut Args<'_>, options: &crate::Options) -> Result<Duration, Er
 /// The QoS as its number.
 fn qos_number(qos: QoS) -> u8 {
     qos as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MqttCommand, TlsCertCommand};
+
+    /// `AT+MQTTSNI` and `AT+MQTTALPN` are rows of the `tls-cert` table only, so a build
+    /// without the feature answers them as unknown commands.
+    #[test]
+    fn the_tls_name_commands_are_rows_of_the_tls_cert_table_only() {
+        for name in ["+MQTTSNI", "+MQTTALPN"] {
+            assert!(MqttCommand::TABLE.iter().all(|row| row.name != name));
+            assert!(TlsCertCommand::TABLE.iter().any(|row| row.name == name));
+        }
+    }
 }

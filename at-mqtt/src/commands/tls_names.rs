@@ -1,5 +1,6 @@
 //! `AT+MQTTSNI=<LinkID>,<"sni">` and `AT+MQTTALPN=<LinkID>,<count>[,<"alpn">...]`: the
-//! server name and the application protocols of the TLS handshake (ESP-AT's formats).
+//! server name and the application protocols of the TLS handshake (ESP-AT's formats;
+//! feature `tls-cert`).
 //!
 //! Both need `AT+MQTTUSERCFG` first (`0x6001` otherwise), are refused while a link
 //! exists, and last until `AT+MQTTCLEAN`. They apply to every TLS scheme; scheme 1

@@ -5,7 +5,7 @@ use heapless::Vec;
 
 use super::{link_id, string};
 use crate::MqttClient;
-use crate::config::{MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, UserConfig};
+use crate::config::{Login, MAX_CLIENT_ID, MAX_CREDENTIAL, MAX_PATH, UserConfig};
 use crate::error::*;
 
 /// The highest scheme accepted: 5 (the certificate schemes 3, 4 and 5) with the
@@ -94,9 +94,8 @@ impl<'a> UserCfg<'a> {
                 scheme: self.scheme,
                 cert_key_id: self.cert_key_id,
                 ca_id: self.ca_id,
-                client_id: Vec::from_slice(self.client_id).map_err(|_| CLIENT_ID_IS_OVERLENGTH)?,
-                username: Vec::from_slice(self.username).map_err(|_| USERNAME_IS_OVERLENGTH)?,
-                password: Vec::from_slice(self.password).map_err(|_| PASSWORD_IS_OVERLENGTH)?,
+                login: Login::new(self.client_id, self.username, self.password)
+                    .map_err(|_| CLIENT_ID_IS_OVERLENGTH)?,
                 path: Vec::from_slice(self.path).map_err(|_| PATH_IS_OVERLENGTH)?,
             });
             Ok(Outcome::Ok)

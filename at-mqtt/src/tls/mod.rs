@@ -11,6 +11,7 @@
 use core::cell::{Cell, RefCell};
 use core::convert::Infallible;
 use core::future::poll_fn;
+use core::pin::pin;
 use core::task::Poll;
 
 use embassy_futures::select::{Either, select};
@@ -292,7 +293,7 @@ impl Pipes {
         reader: &mut TlsReader<'a, S, Aes128GcmSha256>,
         writer: &mut TlsWriter<'a, S, Aes128GcmSha256>,
     ) -> Infallible {
-        select(self.pump_in(reader), self.pump_out(writer)).await;
+        select(pin!(self.pump_in(reader)), pin!(self.pump_out(writer))).await;
         info!("TLS stream ended");
         self.closed.set(true);
         if let Ok(mut closing) = self.closing.try_borrow_mut() {

@@ -8,7 +8,7 @@
 //! | 4 | present the client certificate and key of `cert_key_ID` | same |
 //! | 5 | both | same |
 //!
-//! The server name is `AT+MQTTSNI`'s when set, else the connect host unless that is an
+//! The server name is `AT+MQTTSNI`'s (feature `tls-cert`) when set, else the connect host unless that is an
 //! IP address (RFC 6066 forbids addresses as server names). It is the name the server
 //! certificate must carry; with no server name, the certificate must carry the address.
 
@@ -103,14 +103,33 @@ pub(crate) async fn load<C: CredentialStore>(
         .map(Some)
 }
 
-/// The ALPN protocols of `AT+MQTTALPN`, as embedded-tls takes them.
+/// The ALPN protocols of `AT+MQTTALPN` (feature `tls-cert`), as embedded-tls takes them.
 pub(crate) fn alpn(config: &MqttConfig) -> Vec<&[u8], MAX_ALPNS> {
-    config
+    #[cfg(feature = "tls-cert")]
+    let alpn = config
         .tls_names
         .alpn
         .iter()
         .map(|name| name.as_bytes())
-        .collect()
+        .collect();
+    #[cfg(not(feature = "tls-cert"))]
+    let alpn = {
+        let _ = config;
+        Vec::new()
+    };
+    alpn
+}
+
+/// The server name of `AT+MQTTSNI` (feature `tls-cert`); empty when unset.
+fn sni(config: &MqttConfig) -> &str {
+    #[cfg(feature = "tls-cert")]
+    let sni = config.tls_names.sni.as_str();
+    #[cfg(not(feature = "tls-cert"))]
+    let sni = {
+        let _ = config;
+        ""
+    };
+    sni
 }
 
 /// The handshake for `config`; `loaded` are a certificate scheme's credentials.
@@ -121,7 +140,7 @@ pub(crate) fn handshake<'p>(
     #[cfg(feature = "tls-cert")] loaded: Option<super::cert::Loaded>,
 ) -> Handshake<'p> {
     let host = config.target.host.as_str();
-    let sni = config.tls_names.sni.as_str();
+    let sni = sni(config);
     let ip = IpAddr::from_str(host).ok();
     let server_name = if !sni.is_empty() {
         Some(sni)
