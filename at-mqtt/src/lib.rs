@@ -49,12 +49,11 @@
 //! UART rate, stored no-ops); [`station`] the network ones (`AT+CIPSTA`, `AT+CWDHCP`, Wi-Fi).
 //!
 //! Features: `embassy-net` (the [`Network`] of an embassy-net stack, and SNTP over its
-//! UDP), `tls-psk` (scheme
-//! 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2: certificates; their
-//! uploads, checked by [`credentials::check`]), `tls-p384` (P-384 server chains, as Let's
-//! Encrypt's ECDSA ones, and P-384 CAs), `flash-credentials` (the boards' flash
-//! store, `credentials::FlashCredentials`), and `defmt` or `log` for the runner's log of
-//! every failure it handles.
+//! UDP), `tls-psk` (scheme 2), `tls-cert` (schemes 3, 4, 5 and the esp-at profile's 2:
+//! certificates; their uploads, checked by `credentials::check`), `tls-p384` (P-384
+//! server chains, as Let's Encrypt's ECDSA ones, and P-384 CAs), `flash-credentials` (the
+//! boards' flash store, `credentials::FlashCredentials`), and `defmt` or `log` for the
+//! runner's log of every failure it handles.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
