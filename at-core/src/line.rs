@@ -12,6 +12,20 @@ pub const MAX_LINE: usize = 256;
 /// The most bytes a line may hold before its terminator.
 pub const MAX_LINE_CONTENT: usize = MAX_LINE - 2;
 
+/// The index of the first CR or LF in `bytes`.
+pub fn find_terminator(bytes: &[u8]) -> Option<usize> {
+    // Short runs (`AT`, the LF of a CR LF) end within a few bytes: looked at one by one,
+    // without the set-up of the wide search that takes the rest.
+    let (head, tail) = bytes.split_at(bytes.len().min(SHORT_RUN));
+    match head.iter().position(|&b| b == b'\r' || b == b'\n') {
+        Some(at) => Some(at),
+        None => memchr::memchr2(b'\r', b'\n', tail).map(|at| at + head.len()),
+    }
+}
+
+/// The bytes [`find_terminator`] looks at one by one before its wide search.
+const SHORT_RUN: usize = 8;
+
 /// What one input byte did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -62,31 +76,39 @@ impl LineAssembler {
     /// After [`Step::Line`] or [`Step::Overflow`] the caller reads [`line`](Self::line) if
     /// needed and calls [`clear`](Self::clear) before feeding more.
     pub fn push(&mut self, byte: u8) -> Step {
-        let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
-        if after_cr {
-            self.lone_cr_host = byte != b'\n';
+        if byte == b'\r' || byte == b'\n' {
+            return self.push_terminator(byte);
         }
-        match byte {
-            b'\n' if after_cr => Step::Swallowed,
-            b'\r' | b'\n' => {
-                if self.overflow {
-                    Step::Overflow
-                } else if self.len == 0 {
-                    Step::Empty
-                } else {
-                    Step::Line
-                }
+        // This byte follows a CR: that CR was a lone one.
+        if core::mem::replace(&mut self.after_cr, false) {
+            self.lone_cr_host = true;
+        }
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = byte;
+                self.len += 1;
             }
-            _ => {
-                match self.buf.get_mut(self.len) {
-                    Some(slot) => {
-                        *slot = byte;
-                        self.len += 1;
-                    }
-                    None => self.overflow = true,
-                }
-                Step::Byte
+            None => self.overflow = true,
+        }
+        Step::Byte
+    }
+
+    /// Feeds a CR or LF: the same as [`push`](Self::push) with it.
+    pub fn push_terminator(&mut self, byte: u8) -> Step {
+        let cr = byte == b'\r';
+        if core::mem::replace(&mut self.after_cr, cr) {
+            // The byte after a CR shows how the host ends its lines.
+            self.lone_cr_host = cr;
+            if !cr {
+                return Step::Swallowed;
             }
+        }
+        if self.overflow {
+            Step::Overflow
+        } else if self.len == 0 {
+            Step::Empty
+        } else {
+            Step::Line
         }
     }
 
