@@ -270,6 +270,12 @@ pub struct CommandLine<'a> {
     pub params: &'a mut [u8],
 }
 
+/// Whether `prefix` is `AT` in any case.
+pub(crate) fn is_at_prefix(prefix: &[u8]) -> bool {
+    // `| 0x20` maps exactly `A`/`a` to `a` and `T`/`t` to `t`.
+    matches!(prefix, [a, t] if a | 0x20 == b'a' && t | 0x20 == b't')
+}
+
 /// Splits a line (without terminator) into name, form and parameter text.
 ///
 /// Fails with [`ErrorCode::NO_AT`] when the line does not start with `AT` (any case) and
@@ -278,7 +284,7 @@ pub fn parse_line(line: &mut [u8]) -> Result<CommandLine<'_>, ErrorCode> {
     let Some((prefix, rest)) = line.split_at_mut_checked(2) else {
         return Err(ErrorCode::NO_AT);
     };
-    if !prefix.eq_ignore_ascii_case(b"AT") {
+    if !is_at_prefix(prefix) {
         return Err(ErrorCode::NO_AT);
     }
     let split = rest.iter().position(|&b| b == b'=' || b == b'?');

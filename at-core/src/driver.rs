@@ -438,7 +438,13 @@ impl<const URC: usize> Engine<'_, URC> {
             // before the engine (or a command) next waits sends them all at once.
             while let Some(input) = state.next_input(port.inbox) {
                 port.write_echo().await;
-                let stop = complete_line(input, state, command, &mut port, commands).await;
+                let stop = match state.run_at_once(input) {
+                    Some(reply) => {
+                        port.write(OK).await;
+                        (reply == BasicReply::Restart).then_some(Stop::Restart)
+                    }
+                    None => complete_line(input, state, command, &mut port, commands).await,
+                };
                 if let Some(error) = port.ended {
                     return Err(error);
                 }

@@ -3,6 +3,8 @@
 
 use embassy_time::{Duration, Instant};
 
+use crate::basic::{self, Basic, BasicReply};
+use crate::command::is_at_prefix;
 use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step, find_terminator};
 use crate::{Profile, UrcQueue};
 
@@ -236,6 +238,24 @@ impl<const URC: usize> State<'_, URC> {
             // Capacity covers two bytes per input byte of one read chunk.
             let _ = echo.extend_from_slice(run);
         }
+    }
+
+    /// Runs the completed line at once if it is a basic command that writes nothing
+    /// (`AT`, `ATE0`, `ATE1`, `AT+RST`, in any case), as dispatching it would, and
+    /// clears it; `None` (the line kept) for any other line.
+    pub(crate) fn run_at_once(&mut self, input: Input) -> Option<BasicReply> {
+        // `AT+RST` is the longest of them: longer lines are rejected before a look.
+        if input != Input::Line || self.assembler.line().len() > b"AT+RST".len() {
+            return None;
+        }
+        let (prefix, name) = self.assembler.line().split_at_checked(2)?;
+        if !is_at_prefix(prefix) || name.iter().any(|&b| b == b'=' || b == b'?') {
+            return None;
+        }
+        let index = Basic::TABLE.iter().position(|info| info.matches(name))?;
+        let reply = basic::execute_at_once(Basic::from_index(index)?, &mut self.settings)?;
+        self.assembler.clear();
+        Some(reply)
     }
 
     /// Whether a line is partly received (or being discarded after a receive error).
