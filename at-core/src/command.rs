@@ -71,8 +71,13 @@ impl CommandInfo {
         let row = self.name.as_bytes();
         // Most rows differ in length: rejected before any byte is compared. Then byte
         // by byte, stopping at the first difference (the standard library's
-        // slice `eq_ignore_ascii_case` lowercases whole chunks first).
-        row.len() == name.len() && row.iter().zip(name).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        // slice `eq_ignore_ascii_case` lowercases whole chunks first); a byte in the
+        // row's own case needs no lowercasing.
+        row.len() == name.len()
+            && row
+                .iter()
+                .zip(name)
+                .all(|(a, b)| a == b || a.eq_ignore_ascii_case(b))
     }
 }
 

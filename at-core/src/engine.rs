@@ -229,6 +229,7 @@ impl<const URC: usize> State<'_, URC> {
     }
 
     /// Takes a run of bytes none of which is CR or LF into the line and the echo.
+    #[inline]
     fn take_run(&mut self, run: &[u8], echo: &mut EchoBuf) {
         if run.is_empty() || self.discarding {
             return;
