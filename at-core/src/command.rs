@@ -72,11 +72,13 @@ impl CommandInfo {
         // Most rows differ in length: rejected before any byte is compared. Then byte
         // by byte, stopping at the first difference (the standard library's
         // slice `eq_ignore_ascii_case` lowercases whole chunks first); a byte in the
-        // row's own case needs no lowercasing.
+        // row's own case needs no lowercasing. From the end: names of one table share
+        // their beginnings (`+MQTTPUB`, `+MQTTSUB`).
         row.len() == name.len()
             && row
                 .iter()
-                .zip(name)
+                .rev()
+                .zip(name.iter().rev())
                 .all(|(a, b)| a == b || a.eq_ignore_ascii_case(b))
     }
 }

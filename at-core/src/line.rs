@@ -24,7 +24,7 @@ pub fn find_terminator(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The bytes [`find_terminator`] looks at one by one before its wide search.
-const SHORT_RUN: usize = 8;
+const SHORT_RUN: usize = 4;
 
 /// What one input byte did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
