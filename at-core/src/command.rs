@@ -83,6 +83,19 @@ impl CommandInfo {
     }
 }
 
+/// The length of the longest name in `table`.
+pub(crate) const fn longest_name(table: &[CommandInfo]) -> usize {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < table.len() {
+        if table[i].name.len() > longest {
+            longest = table[i].name.len();
+        }
+        i += 1;
+    }
+    longest
+}
+
 /// What a successful command leaves for the engine to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

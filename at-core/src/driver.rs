@@ -14,7 +14,7 @@ use embassy_time::{Instant, Timer, with_deadline};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
-use crate::command::parse_line;
+use crate::command::{longest_name, parse_line};
 use crate::engine::{Inbox, Input, State};
 use crate::line::MAX_LINE_CONTENT;
 use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
@@ -574,10 +574,16 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     commands: &mut S,
 ) -> Result<BasicReply, ErrorCode> {
     let parsed = parse_line(line)?;
-    let found = match Basic::TABLE
-        .iter()
-        .position(|info| info.matches(parsed.name))
-    {
+    // A name longer than every basic one (most extended ones) skips their table.
+    const BASIC_NAME_MAX: usize = longest_name(Basic::TABLE);
+    let basic = if parsed.name.len() <= BASIC_NAME_MAX {
+        Basic::TABLE
+            .iter()
+            .position(|info| info.matches(parsed.name))
+    } else {
+        None
+    };
+    let found = match basic {
         Some(i) => Basic::from_index(i)
             .zip(Basic::TABLE.get(i))
             .map(|(command, info)| (Found::Basic(command), info.forms)),
