@@ -114,6 +114,7 @@ impl LineAssembler {
 
     /// Pushes a run of bytes none of which is CR or LF: the same as pushing them one by
     /// one (each is [`Step::Byte`]), in one copy.
+    #[inline]
     pub fn push_run(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
@@ -122,12 +123,12 @@ impl LineAssembler {
         if core::mem::replace(&mut self.after_cr, false) {
             self.lone_cr_host = true;
         }
-        let n = bytes.len().min(MAX_LINE_CONTENT.saturating_sub(self.len));
-        if let (Some(slots), Some(run)) = (self.buf.get_mut(self.len..self.len + n), bytes.get(..n))
-        {
+        let room = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = bytes.len().min(room.len());
+        if let (Some(slots), Some(run)) = (room.get_mut(..n), bytes.get(..n)) {
             slots.copy_from_slice(run);
-            self.len += n;
         }
+        self.len += n;
         if n < bytes.len() {
             self.overflow = true;
         }
