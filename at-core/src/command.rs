@@ -387,6 +387,18 @@ mod tests {
     }
 
     #[test]
+    fn the_at_prefix_is_at_in_any_case_and_nothing_else() {
+        for a in 0..=u8::MAX {
+            for t in 0..=u8::MAX {
+                let expected = [a, t].eq_ignore_ascii_case(b"AT");
+                assert_eq!(is_at_prefix(&[a, t]), expected, "{a:#04x} {t:#04x}");
+            }
+        }
+        assert!(!is_at_prefix(b"A"));
+        assert!(!is_at_prefix(b"ATE"));
+    }
+
+    #[test]
     fn names_match_case_insensitively() {
         let info = CommandInfo::new("+MQTTPUB", Forms::SET);
         assert!(info.matches(b"+mqttpub"));

@@ -217,6 +217,7 @@ impl<const URC: usize> State<'_, URC> {
             let (run, tail) = rest.split_at(at);
             self.take_run(run, echo);
             let Some((&terminator, tail)) = tail.split_first() else {
+                rest = tail;
                 break None;
             };
             rest = tail;

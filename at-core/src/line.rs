@@ -319,6 +319,24 @@ mod tests {
     }
 
     #[test]
+    fn the_terminator_search_finds_the_first_cr_or_lf_anywhere() {
+        for len in 0..40 {
+            let mut bytes = [b'x'; 40];
+            assert_eq!(find_terminator(&bytes[..len]), None, "{len}");
+            for at in 0..len {
+                for terminator in [b'\r', b'\n'] {
+                    bytes = [b'x'; 40];
+                    bytes[at] = terminator;
+                    if let Some(later) = bytes.get_mut(at + 1..len) {
+                        later.fill(b'\n');
+                    }
+                    assert_eq!(find_terminator(&bytes[..len]), Some(at), "{len} {at}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_run_is_the_same_as_its_bytes_one_by_one() {
         for (before, run) in [(0, 10), (200, 54), (200, 60), (254, 3), (0, 300)] {
             let mut bytewise = LineAssembler::new();
