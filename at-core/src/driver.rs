@@ -437,7 +437,9 @@ impl<const URC: usize> Engine<'_, URC> {
             // The response stays unflushed while more buffered lines run: the flush
             // before the engine (or a command) next waits sends them all at once.
             while let Some(input) = state.next_input(port.inbox) {
-                port.write_echo().await;
+                if !port.inbox.echo.is_empty() {
+                    port.write_echo().await;
+                }
                 let stop = match state.run_at_once(input) {
                     Some(reply) => {
                         port.write(OK).await;
