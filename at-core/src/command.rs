@@ -71,9 +71,29 @@ impl CommandInfo {
         let row = self.name.as_bytes();
         // Most rows differ in length: rejected before any byte is compared. Then byte
         // by byte, stopping at the first difference (the standard library's
-        // slice `eq_ignore_ascii_case` lowercases whole chunks first).
-        row.len() == name.len() && row.iter().zip(name).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        // slice `eq_ignore_ascii_case` lowercases whole chunks first); a byte in the
+        // row's own case needs no lowercasing. From the end: names of one table share
+        // their beginnings (`+MQTTPUB`, `+MQTTSUB`).
+        row.len() == name.len()
+            && row
+                .iter()
+                .rev()
+                .zip(name.iter().rev())
+                .all(|(a, b)| a == b || a.eq_ignore_ascii_case(b))
     }
+}
+
+/// The length of the longest name in `table`.
+pub(crate) const fn longest_name(table: &[CommandInfo]) -> usize {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < table.len() {
+        if table[i].name.len() > longest {
+            longest = table[i].name.len();
+        }
+        i += 1;
+    }
+    longest
 }
 
 /// What a successful command leaves for the engine to write.
@@ -270,6 +290,12 @@ pub struct CommandLine<'a> {
     pub params: &'a mut [u8],
 }
 
+/// Whether `prefix` is `AT` in any case.
+pub(crate) fn is_at_prefix(prefix: &[u8]) -> bool {
+    // `| 0x20` maps exactly `A`/`a` to `a` and `T`/`t` to `t`.
+    matches!(prefix, [a, t] if a | 0x20 == b'a' && t | 0x20 == b't')
+}
+
 /// Splits a line (without terminator) into name, form and parameter text.
 ///
 /// Fails with [`ErrorCode::NO_AT`] when the line does not start with `AT` (any case) and
@@ -278,7 +304,7 @@ pub fn parse_line(line: &mut [u8]) -> Result<CommandLine<'_>, ErrorCode> {
     let Some((prefix, rest)) = line.split_at_mut_checked(2) else {
         return Err(ErrorCode::NO_AT);
     };
-    if !prefix.eq_ignore_ascii_case(b"AT") {
+    if !is_at_prefix(prefix) {
         return Err(ErrorCode::NO_AT);
     }
     let split = rest.iter().position(|&b| b == b'=' || b == b'?');
@@ -358,6 +384,18 @@ mod tests {
         assert!(!forms.contains(Form::Test));
         assert!(!forms.contains(Form::Execute));
         assert!(!Forms::NONE.contains(Form::Execute));
+    }
+
+    #[test]
+    fn the_at_prefix_is_at_in_any_case_and_nothing_else() {
+        for a in 0..=u8::MAX {
+            for t in 0..=u8::MAX {
+                let expected = [a, t].eq_ignore_ascii_case(b"AT");
+                assert_eq!(is_at_prefix(&[a, t]), expected, "{a:#04x} {t:#04x}");
+            }
+        }
+        assert!(!is_at_prefix(b"A"));
+        assert!(!is_at_prefix(b"ATE"));
     }
 
     #[test]

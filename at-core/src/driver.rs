@@ -14,7 +14,7 @@ use embassy_time::{Instant, Timer, with_deadline};
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use crate::basic::{self, Basic, BasicReply};
-use crate::command::parse_line;
+use crate::command::{longest_name, parse_line};
 use crate::engine::{Inbox, Input, State};
 use crate::line::MAX_LINE_CONTENT;
 use crate::wire::{BUSY, ERROR, OK, PROMPT, READY};
@@ -115,22 +115,30 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         self.unflushed || !self.inbox.echo.is_empty()
     }
 
-    /// Writes the pending echo, then flushes the UART if anything was written since the
-    /// last flush.
-    async fn flush(&mut self) {
+    /// Writes the pending echo, if any (it goes before the response to its line).
+    async fn write_echo(&mut self) {
+        if self.inbox.echo.is_empty() {
+            return;
+        }
         if self.tx_failed {
             // Not delivered, as the rest of the output.
             self.inbox.echo.clear();
             return;
         }
-        if !self.inbox.echo.is_empty() {
-            self.unflushed = true;
-            let written = write_all(self.tx, &self.inbox.echo).await;
-            self.inbox.echo.clear();
-            if let Err(kind) = written {
-                self.write_failed(kind);
-                return;
-            }
+        self.unflushed = true;
+        let written = write_all(self.tx, &self.inbox.echo).await;
+        self.inbox.echo.clear();
+        if let Err(kind) = written {
+            self.write_failed(kind);
+        }
+    }
+
+    /// Writes the pending echo, then flushes the UART if anything was written since the
+    /// last flush.
+    async fn flush(&mut self) {
+        self.write_echo().await;
+        if self.tx_failed {
+            return;
         }
         if core::mem::take(&mut self.unflushed)
             && let Err(e) = self.tx.flush().await
@@ -425,25 +433,29 @@ impl<const URC: usize> Engine<'_, URC> {
             port.flush().await;
         }
         loop {
-            loop {
-                state.feed_run(port.inbox);
-                let Some(byte) = port.next_byte() else {
-                    break;
-                };
-                let Some(input) = state.feed(byte, &mut port.inbox.echo) else {
-                    continue;
-                };
-                if port.needs_flush() {
-                    port.flush().await;
+            // The response stays unflushed while more buffered lines run: the flush
+            // before the engine (or a command) next waits sends them all at once.
+            while let Some(input) = state.next_input(port.inbox) {
+                if !port.inbox.echo.is_empty() {
+                    port.write_echo().await;
                 }
-                let stop = complete_line(input, state, command, &mut port, commands).await;
-                if port.needs_flush() {
-                    port.flush().await;
-                }
+                let stop = match state.run_at_once(input) {
+                    Some(reply) => {
+                        port.write(OK).await;
+                        (reply == BasicReply::Restart).then_some(Stop::Restart)
+                    }
+                    None => complete_line(input, state, command, &mut port, commands).await,
+                };
                 if let Some(error) = port.ended {
                     return Err(error);
                 }
                 if let Some(stop) = stop {
+                    if port.needs_flush() {
+                        port.flush().await;
+                    }
+                    if let Some(error) = port.ended {
+                        return Err(error);
+                    }
                     if stop == Stop::Restart {
                         self.reset();
                     }
@@ -563,10 +575,16 @@ async fn dispatch<R: Read, W: Write, S: CommandSet, const URC: usize>(
     commands: &mut S,
 ) -> Result<BasicReply, ErrorCode> {
     let parsed = parse_line(line)?;
-    let found = match Basic::TABLE
-        .iter()
-        .position(|info| info.matches(parsed.name))
-    {
+    // A name longer than every basic one (most extended ones) skips their table.
+    const BASIC_NAME_MAX: usize = longest_name(Basic::TABLE);
+    let basic = if parsed.name.len() <= BASIC_NAME_MAX {
+        Basic::TABLE
+            .iter()
+            .position(|info| info.matches(parsed.name))
+    } else {
+        None
+    };
+    let found = match basic {
         Some(i) => Basic::from_index(i)
             .zip(Basic::TABLE.get(i))
             .map(|(command, info)| (Found::Basic(command), info.forms)),

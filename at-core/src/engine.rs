@@ -3,7 +3,9 @@
 
 use embassy_time::{Duration, Instant};
 
-use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step};
+use crate::basic::{self, Basic, BasicReply};
+use crate::command::is_at_prefix;
+use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step, find_terminator};
 use crate::{Profile, UrcQueue};
 
 /// How the engine is set up by the firmware author: start from [`Config::new`] and
@@ -161,36 +163,43 @@ pub(crate) struct State<'q, const URC: usize> {
 impl<const URC: usize> State<'_, URC> {
     /// Feeds one command-line byte, queueing its echo.
     pub(crate) fn feed(&mut self, byte: u8, echo: &mut EchoBuf) -> Option<Input> {
-        if self.discarding {
-            if byte == b'\r' || byte == b'\n' {
-                // The assembler is empty: this ends an empty line, which keeps CR LF
-                // pairing right and echoes nothing.
-                self.discarding = false;
-                let _ = self.assembler.push(byte);
+        if byte == b'\r' || byte == b'\n' {
+            return self.feed_terminator(byte, echo);
+        }
+        if !self.discarding {
+            let _ = self.assembler.push(byte);
+            if self.settings.echo {
+                // Capacity covers two bytes per input byte of one read chunk.
+                let _ = echo.push(byte);
             }
-            return None;
         }
-        let step = self.assembler.push(byte);
-        let echo_on = self.settings.echo;
-        let echoed: &[u8] = match step {
-            Step::Byte => &[byte],
-            Step::Line | Step::Overflow => b"\r\n",
-            Step::Swallowed | Step::Empty => &[],
-        };
-        if echo_on {
-            // Capacity covers two bytes per input byte of one read chunk.
-            let _ = echo.extend_from_slice(echoed);
-        }
-        match step {
-            Step::Line => Some(Input::Line),
-            Step::Overflow => Some(Input::Overflow),
-            _ => None,
-        }
+        None
     }
 
-    /// Feeds the run of bytes at the front of `inbox` up to the next CR or LF at once:
-    /// the same as [`feed`](Self::feed) byte by byte, without a per-byte step.
-    pub(crate) fn feed_run(&mut self, inbox: &mut Inbox) {
+    /// Feeds a CR or LF, queueing its echo: the same as [`feed`](Self::feed) with it.
+    fn feed_terminator(&mut self, byte: u8, echo: &mut EchoBuf) -> Option<Input> {
+        if core::mem::take(&mut self.discarding) {
+            // The assembler is empty: this ends an empty line, which keeps CR LF
+            // pairing right and echoes nothing.
+            let _ = self.assembler.push_terminator(byte);
+            return None;
+        }
+        let input = match self.assembler.push_terminator(byte) {
+            Step::Line => Input::Line,
+            Step::Overflow => Input::Overflow,
+            Step::Byte | Step::Swallowed | Step::Empty => return None,
+        };
+        if self.settings.echo {
+            let _ = echo.extend_from_slice(b"\r\n");
+        }
+        Some(input)
+    }
+
+    /// Consumes the bytes of `inbox` up to the end of the next line and returns what
+    /// ended it, or `None` once they are used up: the same as [`feed`](Self::feed) byte
+    /// by byte, but the bytes between terminators go into the line (and the echo) in
+    /// one copy each.
+    pub(crate) fn next_input(&mut self, inbox: &mut Inbox) -> Option<Input> {
         let Inbox {
             chunk,
             start,
@@ -198,20 +207,57 @@ impl<const URC: usize> State<'_, URC> {
             echo,
             ..
         } = inbox;
-        let rest = chunk.get(*start..*end).unwrap_or_default();
-        let run = rest
-            .iter()
-            .position(|&b| b == b'\r' || b == b'\n')
-            .unwrap_or(rest.len());
-        let bytes = rest.get(..run).unwrap_or_default();
-        if !self.discarding {
-            self.assembler.push_run(bytes);
-            if self.settings.echo {
-                // Capacity covers two bytes per input byte of one read chunk.
-                let _ = echo.extend_from_slice(bytes);
+        let mut rest = chunk.get(*start..*end).unwrap_or_default();
+        let input = loop {
+            let Some(at) = find_terminator(rest) else {
+                self.take_run(rest, echo);
+                rest = &[];
+                break None;
+            };
+            let (run, tail) = rest.split_at(at);
+            self.take_run(run, echo);
+            let Some((&terminator, tail)) = tail.split_first() else {
+                rest = tail;
+                break None;
+            };
+            rest = tail;
+            if let Some(input) = self.feed_terminator(terminator, echo) {
+                break Some(input);
             }
+        };
+        *start = end.saturating_sub(rest.len());
+        input
+    }
+
+    /// Takes a run of bytes none of which is CR or LF into the line and the echo.
+    #[inline]
+    fn take_run(&mut self, run: &[u8], echo: &mut EchoBuf) {
+        if run.is_empty() || self.discarding {
+            return;
         }
-        *start += run;
+        self.assembler.push_run(run);
+        if self.settings.echo {
+            // Capacity covers two bytes per input byte of one read chunk.
+            let _ = echo.extend_from_slice(run);
+        }
+    }
+
+    /// Runs the completed line at once if it is a basic command that writes nothing
+    /// (`AT`, `ATE0`, `ATE1`, `AT+RST`, in any case), as dispatching it would, and
+    /// clears it; `None` (the line kept) for any other line.
+    pub(crate) fn run_at_once(&mut self, input: Input) -> Option<BasicReply> {
+        // `AT+RST` is the longest of them: longer lines are rejected before a look.
+        if input != Input::Line || self.assembler.line().len() > b"AT+RST".len() {
+            return None;
+        }
+        let (prefix, name) = self.assembler.line().split_at_checked(2)?;
+        if !is_at_prefix(prefix) || name.iter().any(|&b| b == b'=' || b == b'?') {
+            return None;
+        }
+        let index = Basic::TABLE.iter().position(|info| info.matches(name))?;
+        let reply = basic::execute_at_once(Basic::from_index(index)?, &mut self.settings)?;
+        self.assembler.clear();
+        Some(reply)
     }
 
     /// Whether a line is partly received (or being discarded after a receive error).

@@ -12,6 +12,20 @@ pub const MAX_LINE: usize = 256;
 /// The most bytes a line may hold before its terminator.
 pub const MAX_LINE_CONTENT: usize = MAX_LINE - 2;
 
+/// The index of the first CR or LF in `bytes`.
+pub fn find_terminator(bytes: &[u8]) -> Option<usize> {
+    // Short runs (`AT`, the LF of a CR LF) end within a few bytes: looked at one by one,
+    // without the set-up of the wide search that takes the rest.
+    let (head, tail) = bytes.split_at(bytes.len().min(SHORT_RUN));
+    match head.iter().position(|&b| b == b'\r' || b == b'\n') {
+        Some(at) => Some(at),
+        None => memchr::memchr2(b'\r', b'\n', tail).map(|at| at + head.len()),
+    }
+}
+
+/// The bytes [`find_terminator`] looks at one by one before its wide search.
+const SHORT_RUN: usize = 4;
+
 /// What one input byte did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -62,36 +76,45 @@ impl LineAssembler {
     /// After [`Step::Line`] or [`Step::Overflow`] the caller reads [`line`](Self::line) if
     /// needed and calls [`clear`](Self::clear) before feeding more.
     pub fn push(&mut self, byte: u8) -> Step {
-        let after_cr = core::mem::replace(&mut self.after_cr, byte == b'\r');
-        if after_cr {
-            self.lone_cr_host = byte != b'\n';
+        if byte == b'\r' || byte == b'\n' {
+            return self.push_terminator(byte);
         }
-        match byte {
-            b'\n' if after_cr => Step::Swallowed,
-            b'\r' | b'\n' => {
-                if self.overflow {
-                    Step::Overflow
-                } else if self.len == 0 {
-                    Step::Empty
-                } else {
-                    Step::Line
-                }
+        // This byte follows a CR: that CR was a lone one.
+        if core::mem::replace(&mut self.after_cr, false) {
+            self.lone_cr_host = true;
+        }
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = byte;
+                self.len += 1;
             }
-            _ => {
-                match self.buf.get_mut(self.len) {
-                    Some(slot) => {
-                        *slot = byte;
-                        self.len += 1;
-                    }
-                    None => self.overflow = true,
-                }
-                Step::Byte
+            None => self.overflow = true,
+        }
+        Step::Byte
+    }
+
+    /// Feeds a CR or LF: the same as [`push`](Self::push) with it.
+    pub fn push_terminator(&mut self, byte: u8) -> Step {
+        let cr = byte == b'\r';
+        if core::mem::replace(&mut self.after_cr, cr) {
+            // The byte after a CR shows how the host ends its lines.
+            self.lone_cr_host = cr;
+            if !cr {
+                return Step::Swallowed;
             }
+        }
+        if self.overflow {
+            Step::Overflow
+        } else if self.len == 0 {
+            Step::Empty
+        } else {
+            Step::Line
         }
     }
 
     /// Pushes a run of bytes none of which is CR or LF: the same as pushing them one by
     /// one (each is [`Step::Byte`]), in one copy.
+    #[inline]
     pub fn push_run(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
@@ -100,12 +123,12 @@ impl LineAssembler {
         if core::mem::replace(&mut self.after_cr, false) {
             self.lone_cr_host = true;
         }
-        let n = bytes.len().min(MAX_LINE_CONTENT.saturating_sub(self.len));
-        if let (Some(slots), Some(run)) = (self.buf.get_mut(self.len..self.len + n), bytes.get(..n))
-        {
+        let room = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = bytes.len().min(room.len());
+        if let (Some(slots), Some(run)) = (room.get_mut(..n), bytes.get(..n)) {
             slots.copy_from_slice(run);
-            self.len += n;
         }
+        self.len += n;
         if n < bytes.len() {
             self.overflow = true;
         }
@@ -293,6 +316,24 @@ mod tests {
             asm.push(b);
         }
         assert!(!asm.lone_cr_host());
+    }
+
+    #[test]
+    fn the_terminator_search_finds_the_first_cr_or_lf_anywhere() {
+        for len in 0..40 {
+            let mut bytes = [b'x'; 40];
+            assert_eq!(find_terminator(&bytes[..len]), None, "{len}");
+            for at in 0..len {
+                for terminator in [b'\r', b'\n'] {
+                    bytes = [b'x'; 40];
+                    bytes[at] = terminator;
+                    if let Some(later) = bytes.get_mut(at + 1..len) {
+                        later.fill(b'\n');
+                    }
+                    assert_eq!(find_terminator(&bytes[..len]), Some(at), "{len} {at}");
+                }
+            }
+        }
     }
 
     #[test]

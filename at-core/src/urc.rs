@@ -57,7 +57,10 @@ impl<const N: usize> Ring<N> {
         if let Some(slots) = self.buf.get_mut(start..start + first.len()) {
             slots.copy_from_slice(first);
         }
-        if let Some(slots) = self.buf.get_mut(..second.len()) {
+        // Only a wrapping record has a second part: no empty copy otherwise.
+        if !second.is_empty()
+            && let Some(slots) = self.buf.get_mut(..second.len())
+        {
             slots.copy_from_slice(second);
         }
     }
@@ -72,7 +75,9 @@ impl<const N: usize> Ring<N> {
         if let Some(bytes) = self.buf.get(start..start + first.len()) {
             first.copy_from_slice(bytes);
         }
-        if let Some(bytes) = self.buf.get(..second.len()) {
+        if !second.is_empty()
+            && let Some(bytes) = self.buf.get(..second.len())
+        {
             second.copy_from_slice(bytes);
         }
     }

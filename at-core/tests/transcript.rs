@@ -124,6 +124,20 @@ fn at_is_case_insensitive_and_echoed_as_received() {
 }
 
 #[test]
+fn lines_read_at_once_are_answered_in_one_flush() {
+    let urcs = UrcQueue::<512>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut rx = MockRx::bytes(b"AT\r\nATE0\r\nAT+GMR\r\nAT\r\n");
+    let mut tx = MockTx::new();
+    let mut set = TestSet::new();
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut set));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert!(tx.out.ends_with(&cat(&[OK, OK])), "{:?}", tx.out);
+    // One flush after `ready`, one before waiting for more input: none per line.
+    assert_eq!(tx.flushes, 2);
+}
+
+#[test]
 fn bare_cr_ends_a_line_and_the_echo_is_cr_lf() {
     assert_bytes(&transcript(b"AT\r"), &cat(&[READY, b"AT\r\n", OK]));
 }
