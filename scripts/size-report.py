@@ -234,10 +234,10 @@ def crate_of(symbol: str) -> str:
     return "(other symbols: vector table, compiler intrinsics, linker)"
 
 
-def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
-    """Flash bytes (code, read-only and initialised data) of each crate's symbols."""
+def symbol_sizes(nm: str, elf: pathlib.Path, kinds: str, key) -> dict[str, int]:
+    """Bytes of the image's symbols of the `nm` kinds `kinds`, summed by `key(name)`."""
     out = subprocess.run(
-        [nm, "--print-size", "--size-sort", "--demangle", str(elf)],
+        [nm, "--print-size", "--demangle", str(elf)],
         check=True,
         capture_output=True,
         text=True,
@@ -245,11 +245,16 @@ def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
     totals: dict[str, int] = {}
     for line in out.splitlines():
         fields = line.split(maxsplit=3)
-        if len(fields) < 4 or fields[2] not in "tTrRdD":
+        if len(fields) < 4 or fields[2] not in kinds:
             continue
-        crate = crate_of(fields[3])
-        totals[crate] = totals.get(crate, 0) + int(fields[1], 16)
+        name = key(fields[3])
+        totals[name] = totals.get(name, 0) + int(fields[1], 16)
     return totals
+
+
+def crates(nm: str, elf: pathlib.Path) -> dict[str, int]:
+    """Flash bytes (code, read-only and initialised data) of each crate's symbols."""
+    return symbol_sizes(nm, elf, "tTrRdD", crate_of)
 
 
 # The Rust hash suffix of a legacy-mangled symbol, and the path segments of embassy's
@@ -271,20 +276,7 @@ def buffer_name(symbol: str) -> str:
 
 def ram_symbols(nm: str, elf: pathlib.Path) -> dict[str, int]:
     """Static RAM bytes (.data, .bss and the like) of each named static of the image."""
-    out = subprocess.run(
-        [nm, "--print-size", "--demangle", str(elf)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    totals: dict[str, int] = {}
-    for line in out.splitlines():
-        fields = line.split(maxsplit=3)
-        if len(fields) < 4 or fields[2] not in "bBdD":
-            continue
-        name = buffer_name(fields[3])
-        totals[name] = totals.get(name, 0) + int(fields[1], 16)
-    return totals
+    return symbol_sizes(nm, elf, "bBdD", buffer_name)
 
 
 def nightly_cell(size: str, readobj: str, port: str, variant: str) -> str:

@@ -136,6 +136,26 @@ fn exchange_with_urc(modem: &mut Modem, line: &str, urc: &[u8], timeout: Duratio
     );
 }
 
+/// Subscribes to `prefix/#`, publishes `up` to `prefix/up` and sees it come back, then
+/// receives `to the board` that the broker publishes to `prefix/down` (QoS 1 throughout),
+/// and ends the session with `AT+MQTTCLEAN`.
+fn both_ways_then_clean(bed: &mut Testbed, prefix: &str, up: &str) {
+    let sub = format!("AT+MQTTSUB=0,\"{prefix}/#\",1");
+    bed.modem.exchange(&sub, &echoed(&sub, OK));
+    let line = format!("AT+MQTTPUB=0,\"{prefix}/up\",\"{up}\",1,0");
+    exchange_with_urc(
+        &mut bed.modem,
+        &line,
+        &subrecv(&format!("{prefix}/up"), up.as_bytes()),
+        TIMEOUT,
+    );
+    let down = format!("{prefix}/down");
+    bed.broker.publish(&down, "to the board", 1);
+    bed.modem.expect(&subrecv(&down, b"to the board"), TIMEOUT);
+    bed.modem
+        .exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+}
+
 /// The emulator's figures at one moment.
 struct EmulatorStats {
     /// The simulated time the core spent executing (not waiting) so far, in ms: at the
@@ -312,20 +332,7 @@ fn tls_psk_connect_and_publish(target: Target) {
     let (handshake, simulated) = timed_connect(&mut bed.modem, &conn, HANDSHAKE_TIMEOUT);
     let mhz = emulator_stats(&mut bed.modem).map(|stats| stats.mhz);
 
-    let sub = "AT+MQTTSUB=0,\"sealed/#\",1";
-    bed.modem.exchange(sub, &echoed(sub, OK));
-    let line = "AT+MQTTPUB=0,\"sealed/up\",\"over tls-psk\",1,0";
-    exchange_with_urc(
-        &mut bed.modem,
-        line,
-        &subrecv("sealed/up", b"over tls-psk"),
-        TIMEOUT,
-    );
-    bed.broker.publish("sealed/down", "to the board", 1);
-    bed.modem
-        .expect(&subrecv("sealed/down", b"to the board"), TIMEOUT);
-    bed.modem
-        .exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    both_ways_then_clean(&mut bed, "sealed", "over tls-psk");
 
     let mut figures = figures(target, "tls", "TLS 1.3-PSK connect");
     figures.record("handshake_wall_ms", handshake.as_millis());
@@ -402,20 +409,7 @@ fn tls_scheme_3_with_a_stored_ca_survives_restart(target: Target) {
     let conn = conn(&bed, NamespaceBroker::CERT_PORT, 0);
     let (handshake, simulated) = timed_connect(&mut bed.modem, &conn, CERT_HANDSHAKE_TIMEOUT);
     let mhz = emulator_stats(&mut bed.modem).map(|stats| stats.mhz);
-    let sub = "AT+MQTTSUB=0,\"certified/#\",1";
-    bed.modem.exchange(sub, &echoed(sub, OK));
-    let line = "AT+MQTTPUB=0,\"certified/up\",\"verified server\",1,0";
-    exchange_with_urc(
-        &mut bed.modem,
-        line,
-        &subrecv("certified/up", b"verified server"),
-        TIMEOUT,
-    );
-    bed.broker.publish("certified/down", "to the board", 1);
-    bed.modem
-        .expect(&subrecv("certified/down", b"to the board"), TIMEOUT);
-    bed.modem
-        .exchange("AT+MQTTCLEAN=0", &echoed("AT+MQTTCLEAN=0", OK));
+    both_ways_then_clean(&mut bed, "certified", "verified server");
     bed.broker
         .wait_for_log("Client board-cert disconnected", TIMEOUT);
 
