@@ -136,6 +136,16 @@ async fn refused(host: &HostLine, to: &str, code: u16) {
     usable(host).await;
 }
 
+/// Scheme 3 with `CA_ID` 0 is refused as untrusted (`0x6060`); the same modem connects
+/// with `CA_ID` 1.
+async fn untrusted_with_ca_0_trusted_with_ca_1(host: HostLine, _: Broker) {
+    configure(&host, 3, 0, 0).await;
+    refused(&host, "broker", 0x6060).await;
+    host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
+        .await;
+    connects(&host, "broker").await;
+}
+
 /// The modem answers, and is disconnected.
 async fn usable(host: &HostLine) {
     host.exchange("AT", OK).await;
@@ -206,14 +216,12 @@ fn scheme_3_refuses_a_server_of_another_ca() {
         (CredentialKind::Ca, 0, pki.ca.der()),
         (CredentialKind::Ca, 1, other.der()),
     ]);
-    scenario(Profile::Seed, &broker, store, async |host, _| {
-        configure(&host, 3, 0, 0).await;
-        refused(&host, "broker", 0x6060).await;
-        // The same modem trusts it with the right CA.
-        host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
-            .await;
-        connects(&host, "broker").await;
-    });
+    scenario(
+        Profile::Seed,
+        &broker,
+        store,
+        untrusted_with_ca_0_trusted_with_ca_1,
+    );
 }
 
 #[test]
@@ -630,13 +638,12 @@ fn scheme_3_refuses_a_p384_chain_of_another_root() {
         (CredentialKind::Ca, 0, other.der()),
         (CredentialKind::Ca, 1, chain.root.der()),
     ]);
-    scenario(Profile::Seed, &broker, store, async |host, _| {
-        configure(&host, 3, 0, 0).await;
-        refused(&host, "broker", 0x6060).await;
-        host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
-            .await;
-        connects(&host, "broker").await;
-    });
+    scenario(
+        Profile::Seed,
+        &broker,
+        store,
+        untrusted_with_ca_0_trusted_with_ca_1,
+    );
 }
 
 /// Let's Encrypt's default ECDSA chain ends in ISRG Root X2 cross-signed by ISRG Root
