@@ -136,14 +136,20 @@ async fn refused(host: &HostLine, to: &str, code: u16) {
     usable(host).await;
 }
 
-/// Scheme 3 with `CA_ID` 0 is refused as untrusted (`0x6060`); the same modem connects
-/// with `CA_ID` 1.
-async fn untrusted_with_ca_0_trusted_with_ca_1(host: HostLine, _: Broker) {
-    configure(&host, 3, 0, 0).await;
-    refused(&host, "broker", 0x6060).await;
-    host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
-        .await;
-    connects(&host, "broker").await;
+/// Scheme 3 against `broker` with the CA `wrong` (`CA_ID` 0) is refused as untrusted
+/// (`0x6060`); the same modem then connects with `right` (`CA_ID` 1).
+fn untrusted_then_trusted(broker: &Broker, wrong: Vec<u8>, right: Vec<u8>) {
+    let store = store(&[
+        (CredentialKind::Ca, 0, wrong),
+        (CredentialKind::Ca, 1, right),
+    ]);
+    scenario(Profile::Seed, broker, store, async |host, _| {
+        configure(&host, 3, 0, 0).await;
+        refused(&host, "broker", 0x6060).await;
+        host.exchange(r#"AT+MQTTUSERCFG=0,3,"mock","","",0,1,"""#, OK)
+            .await;
+        connects(&host, "broker").await;
+    });
 }
 
 /// The modem answers, and is disconnected.
@@ -212,16 +218,7 @@ fn scheme_3_refuses_a_server_of_another_ca() {
         },
     );
     let broker = Broker::tls_with(pki::server(&server, &[], None, &Seen::default()));
-    let store = store(&[
-        (CredentialKind::Ca, 0, pki.ca.der()),
-        (CredentialKind::Ca, 1, other.der()),
-    ]);
-    scenario(
-        Profile::Seed,
-        &broker,
-        store,
-        untrusted_with_ca_0_trusted_with_ca_1,
-    );
+    untrusted_then_trusted(&broker, pki.ca.der(), other.der());
 }
 
 #[test]
@@ -634,16 +631,7 @@ fn scheme_3_refuses_a_p384_chain_of_another_root() {
     let chain = p384_chain(Curve::P256);
     let other = pki::ca_on(Curve::P384, "root X2");
     let broker = chain.broker(&[]);
-    let store = store(&[
-        (CredentialKind::Ca, 0, other.der()),
-        (CredentialKind::Ca, 1, chain.root.der()),
-    ]);
-    scenario(
-        Profile::Seed,
-        &broker,
-        store,
-        untrusted_with_ca_0_trusted_with_ca_1,
-    );
+    untrusted_then_trusted(&broker, other.der(), chain.root.der());
 }
 
 /// Let's Encrypt's default ECDSA chain ends in ISRG Root X2 cross-signed by ISRG Root
