@@ -179,6 +179,24 @@ impl Modem {
         self.exchange(&conn, &at::echoed(&conn, &connected));
     }
 
+    /// Checks that the next bytes are `result` and `urc` in either order (SPEC section 5:
+    /// a URC may come before a command's result), after `prefix` (e.g. the echo).
+    pub fn expect_result_and_urc(
+        &mut self,
+        prefix: &[u8],
+        result: &[u8],
+        urc: &[u8],
+        timeout: Duration,
+    ) {
+        self.expect_one_of(
+            &[
+                &[prefix, urc, result].concat(),
+                &[prefix, result, urc].concat(),
+            ],
+            timeout,
+        );
+    }
+
     /// Checks that the next bytes from the modem are exactly one of `choices` (for
     /// output whose order the protocol leaves open, e.g. a URC before or after a
     /// result), waiting up to `timeout`; returns the index of the one received.

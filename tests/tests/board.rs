@@ -127,13 +127,7 @@ fn connect(bed: &mut Testbed, client_id: &str, reconnect: u8) {
 /// lets a URC come before or after a result).
 fn exchange_with_urc(modem: &mut Modem, line: &str, urc: &[u8], timeout: Duration) {
     modem.send_line(line);
-    modem.expect_one_of(
-        &[
-            &echoed(line, &[urc, OK].concat()),
-            &echoed(line, &[OK, urc].concat()),
-        ],
-        timeout,
-    );
+    modem.expect_result_and_urc(&echoed(line, b""), OK, urc, timeout);
 }
 
 /// Subscribes to `prefix/#`, publishes `up` to `prefix/up` and sees it come back, then
