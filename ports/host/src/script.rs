@@ -267,6 +267,9 @@ fn escape(bytes: &[u8]) -> String {
     text
 }
 
+/// Arrival times are not known on this line.
+impl Arrival for FromTokio<tokio::io::ReadHalf<tokio::io::DuplexStream>> {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +322,3 @@ mod tests {
         assert_eq!(escape(b"a\\b\"c\x00\xff"), "a\\\\b\"c\\x00\\xff");
     }
 }
-
-/// Arrival times are not known on this line.
-impl Arrival for FromTokio<tokio::io::ReadHalf<tokio::io::DuplexStream>> {}
