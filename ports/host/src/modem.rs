@@ -18,7 +18,7 @@ use crate::clock::HostClock;
 use crate::credentials::HostCredentials;
 use crate::line_rate::LineRate;
 use crate::network::{HostInterface, HostNetwork};
-use crate::serial::paced::Paced;
+use crate::serial::paced::{Arrival, Paced};
 use crate::tap::{self, Tap};
 use crate::wifi::{AccessPointSettings, SimulatedWifi};
 
@@ -63,7 +63,7 @@ pub enum Uplink {
 ///
 /// Starts with a power-on (`\r\nready\r\n`); `AT+RST` powers the modem on again on the
 /// same line. Fails when the line reports an I/O error.
-pub async fn serve<R: Read, W: Write>(
+pub async fn serve<R: Read + Arrival, W: Write>(
     rx: &mut R,
     tx: &mut W,
     board: &mut Board,

@@ -12,6 +12,7 @@ use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use crate::modem::{self, Board};
+use crate::serial::paced::Arrival;
 
 /// The power-on line.
 const READY: &[u8] = b"\r\nready\r\n";
@@ -265,6 +266,9 @@ fn escape(bytes: &[u8]) -> String {
     }
     text
 }
+
+/// Arrival times are not known on this line.
+impl Arrival for FromTokio<tokio::io::ReadHalf<tokio::io::DuplexStream>> {}
 
 #[cfg(test)]
 mod tests {

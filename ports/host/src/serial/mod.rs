@@ -8,3 +8,4 @@ pub mod paced;
 pub mod pty;
 pub mod stdio;
 pub mod tcp;
+pub mod tcp_receiver;

@@ -63,6 +63,21 @@ async fn wait_until(deadline: Instant) {
     }
 }
 
+/// A receiving end of a serial line that may know when the bytes of its last read
+/// reached this machine.
+pub trait Arrival {
+    /// When the last read's bytes arrived (the latest of them), if known.
+    fn arrived_at(&self) -> Option<Instant> {
+        None
+    }
+}
+
+impl<T: Arrival + ?Sized> Arrival for &mut T {
+    fn arrived_at(&self) -> Option<Instant> {
+        (**self).arrived_at()
+    }
+}
+
 /// The busy-until time of one direction of the line.
 struct Clock {
     rate: LineRate,
@@ -146,7 +161,7 @@ impl<T: ErrorType> ErrorType for Paced<T> {
     type Error = T::Error;
 }
 
-impl<T: Read> Read for Paced<T> {
+impl<T: Read + Arrival> Read for Paced<T> {
     /// Cancel-safe: bytes read from `inner` are held until their arrival time.
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, T::Error> {
         if buf.is_empty() {
@@ -156,24 +171,28 @@ impl<T: Read> Read for Paced<T> {
             if self.clock.rate.get() == 0 {
                 return self.inner.read(buf).await;
             }
-            let mut read = pin!(self.inner.read(&mut self.held));
-            let (n, waiting) = match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
-                Poll::Ready(read) => (read?, true),
-                Poll::Pending => (read.await?, false),
+            let (n, waiting) = {
+                let mut read = pin!(self.inner.read(&mut self.held));
+                match poll_fn(|cx| Poll::Ready(read.as_mut().poll(cx))).await {
+                    Poll::Ready(read) => (read?, true),
+                    Poll::Pending => (read.await?, false),
+                }
             };
             if n == 0 {
                 return Ok(0);
             }
             let now = Instant::now();
-            // Bytes that were waiting started arriving while the reader was away, at
-            // most a receive ring's time back; the first byte of bytes that came while
-            // it waited starts arriving now.
-            let earliest = if waiting {
-                let ring = self.clock.bytes_time(RX_RING_BYTES);
-                self.last_read.max(now.checked_sub(ring).unwrap_or(now))
-            } else {
-                now
+            // Bytes start arriving when they reached the machine, if the line knows
+            // (waking up to read them takes no line time); else bytes that were waiting
+            // started arriving while the reader was away, and bytes that came while it
+            // waited start arriving now. Either way at most a receive ring's time back.
+            let ring_back = now.checked_sub(self.clock.bytes_time(RX_RING_BYTES));
+            let earliest = match (self.inner.arrived_at(), waiting) {
+                (Some(arrived), _) => arrived.min(now),
+                (None, true) => self.last_read,
+                (None, false) => now,
             };
+            let earliest = ring_back.map_or(earliest, |back| earliest.max(back));
             self.held_len = n;
             self.clock.book(earliest, n);
         }

@@ -24,6 +24,7 @@ use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 use tokio::net::unix::pipe;
 
 use crate::modem::{self, Board};
+use crate::serial::paced::Arrival;
 
 /// An open pseudo-terminal pair in raw mode: the master side as the modem's UART.
 pub struct Pty {
@@ -124,3 +125,6 @@ pub async fn run(path: &Path, board: &mut Board) -> Result<(), String> {
         .await
         .map_err(|kind| format!("serial line on {} failed: {kind:?}", tty.display()))
 }
+
+/// Arrival times are not known on this line.
+impl Arrival for FromTokio<pipe::Receiver> {}

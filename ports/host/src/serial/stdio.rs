@@ -19,6 +19,7 @@ use nix::sys::termios::{
 };
 
 use crate::modem::{self, Board};
+use crate::serial::paced::Arrival;
 
 /// Serves the modem on stdin/stdout until end of input.
 pub async fn run(board: &mut Board) -> Result<(), String> {
@@ -98,3 +99,6 @@ fn install_panic_hook() {
         }));
     });
 }
+
+/// Arrival times are not known on this line.
+impl Arrival for FromTokio<tokio::io::Stdin> {}

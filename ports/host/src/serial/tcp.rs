@@ -22,6 +22,7 @@ use tokio::io::BufWriter;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::modem::{self, Board};
+use crate::serial::tcp_receiver::{TcpReceiver, stamp_arrivals};
 
 /// `SO_SNDBUF` and `SO_RCVBUF` of the serial connection. Linux doubles the value for its
 /// bookkeeping (and raises a send buffer to its 4608-byte minimum) and counts each
@@ -58,6 +59,9 @@ pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
         if let Err(e) = cap_buffers(&stream) {
             eprintln!("at-host: cannot cap the socket buffers for {peer}: {e}");
         }
+        if let Err(e) = stamp_arrivals(&stream) {
+            eprintln!("at-host: no receive timestamps for {peer}: {e}");
+        }
         eprintln!("at-host: host connected from {peer}");
         log::info!(
             "serial connection from {peer} accepted (send buffer {}, receive buffer {} bytes); power-on",
@@ -65,7 +69,7 @@ pub async fn run(addr: &str, board: &mut Board) -> Result<(), String> {
             buffer(&stream, sockopt::RcvBuf)
         );
         let (read, write) = stream.into_split();
-        let mut rx = FromTokio::new(read);
+        let mut rx = TcpReceiver::new(read);
         let mut tx = FromTokio::new(BufWriter::with_capacity(WRITE_BUFFER_BYTES, write));
         match modem::serve(&mut rx, &mut tx, board).await {
             Ok(()) => {
