@@ -375,6 +375,9 @@ fn dead_link_tap_cable_pulled_is_detected_within_1_5_keepalive_and_reconnects() 
     let broker = NamespaceBroker::start(&network);
     let address = format!("{}/24", network.modem_address());
     let mut modem = Modem::ready(&["-v", "--tap", network.tap(), "--tap-address", &address]);
+    // The static address is applied after `ready`: connect once the network is up (before
+    // it, the modem rightly answers the connect with ERROR).
+    modem.process().wait_for_log("TAP network up", TIMEOUT);
     let line = format!(
         "AT+MQTTCONN=0,\"{}\",{},1",
         broker.address(),

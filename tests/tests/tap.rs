@@ -46,6 +46,8 @@ fn a_modem_on_a_tap_device_talks_mqtt_with_a_broker_in_a_namespace() {
     let ip = network.modem_address().to_string();
     let address = format!("{ip}/24");
     let mut modem = Modem::ready(&["--tap", network.tap(), "--tap-address", &address]);
+    // The static address is applied after `ready`.
+    modem.process().wait_for_log("TAP network up", TIMEOUT);
 
     // The stack's static address, as the board reports it.
     modem.exchange(
