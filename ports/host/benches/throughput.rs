@@ -3,20 +3,22 @@
 //! `at-host --baud N` reaches as a fraction of what the UART's wire allows.
 //!
 //! Prints Markdown tables (with a `## ` heading before each); `scripts/bench.sh` writes
-//! them to BENCHMARKS.md. `at-host` runs in release with echo off, as a host MCU drives
-//! it.
+//! them to BENCHMARKS.md. The AT path with the target is [`InProcess`]: at-host's modem
+//! (`modem::serve`, as the binary runs it) on this thread over an in-memory serial line,
+//! echo off, so the ratio is what the engine, the commands and the runner add. The same
+//! workloads also run through the `at-host` process over its TCP serial line, as a
+//! reference that adds the socket hops.
 //!
 //! Beside minimq, a publish is done when the broker has acknowledged it as far as its
 //! QoS asks AND the benchmark's own subscriber (an MQTT peer on the same broker) has
 //! received it; publishes are sequential (the next starts when the previous is done),
-//! measured the same way on both paths. Through AT, the acknowledgement is the result
+//! measured the same way on every path. Through AT, the acknowledgement is the result
 //! (`OK` / `+MQTTPUBRAW:OK`, which the modem writes once the message is written (QoS 0),
 //! PUBACK'd or PUBCOMP'd); on minimq it is the publish call returning (QoS 0) or the
-//! operation no longer pending. So both sides pay the same broker round trip and
-//! delivery, and the ratio is what the AT interface adds. The two paths take turns in
-//! blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so that both run under the same load
-//! of the machine. The wire fractions time the serial line alone: there a publish is
-//! done at its result.
+//! operation no longer pending. So all paths pay the same broker round trip and
+//! delivery. The paths take turns in blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so
+//! that all run under the same load of the machine. The wire fractions time the serial
+//! line alone: there a publish is done at its result.
 
 #![allow(
     missing_docs,
@@ -31,11 +33,18 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e_tests::at::{OK, echoed};
+use at_core::Profile;
+use at_host::credentials::HostCredentials;
+use at_host::line_rate::LineRate;
+use at_host::modem::{self, Board, Uplink};
+use at_host::serial::memory;
+use e2e_tests::at::{self, OK, echoed};
 use e2e_tests::{Broker, Modem, Peer};
 use embedded_io_adapters::tokio_1::FromTokio;
 use minimq::{ConfigBuilder, Publication, QoS, Session, TopicFilter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::net::TcpStream;
+use tokio::task::LocalSet;
 
 /// Publishes per measured workload and path.
 const PUBLISHES: usize = 300;
@@ -169,6 +178,137 @@ fn at_publish(
     samples.total += start.elapsed();
 }
 
+/// Bytes the in-memory serial line holds each way.
+const LINE_BUFFER: usize = 4096;
+
+/// The modem run in this process by at-host's library (the same `modem::serve` the
+/// binary runs), over an in-memory serial line: its task runs on the benchmark's
+/// thread beside the workload, so the AT path pays the engine, the commands and the
+/// runner, and no socket or thread switch that the direct path does not.
+struct InProcess {
+    host: DuplexStream,
+    /// Bytes read and not yet matched.
+    pending: Vec<u8>,
+}
+
+impl InProcess {
+    /// Powers the modem on as a task of `local` and connects it to the broker on `port`
+    /// as `client_id`, echo off.
+    async fn start(local: &LocalSet, port: u16, client_id: &str) -> Self {
+        let (host, mut line) = memory::open(LINE_BUFFER);
+        local.spawn_local(async move {
+            let mut board = Board {
+                profile: Profile::Seed,
+                uplink: Uplink::Host,
+                wifi: None,
+                line_rate: LineRate::new(0),
+                credentials: HostCredentials::open(None).unwrap(),
+            };
+            modem::serve(&mut line.rx, &mut line.tx, &mut board)
+                .await
+                .unwrap();
+        });
+        let mut modem = Self {
+            host,
+            pending: Vec::new(),
+        };
+        modem.read_until(b"ready\r\n").await;
+        for line in [at::user_cfg(client_id), at::conn(port, 0)] {
+            modem.send(format!("{line}\r\n").as_bytes()).await;
+            modem.read_until(OK).await;
+        }
+        modem.send(b"ATE0\r\n").await;
+        modem.read_until(OK).await;
+        modem
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.host.write_all(bytes).await.unwrap();
+    }
+
+    /// The bytes up to and including the next `marker`; fails on an `ERROR` before it.
+    async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
+        let mut chunk = [0u8; LINE_BUFFER];
+        // Where the search resumes: bytes before it cannot start a match.
+        let mut searched = 0;
+        loop {
+            if let Some(at) = self.pending[searched..]
+                .windows(marker.len())
+                .position(|w| w == marker)
+            {
+                let rest = self.pending.split_off(searched + at + marker.len());
+                let seen = std::mem::replace(&mut self.pending, rest);
+                assert!(
+                    !seen.windows(7).any(|w| w == b"ERROR\r\n"),
+                    "the in-process modem refused: {}",
+                    String::from_utf8_lossy(&seen)
+                );
+                return seen;
+            }
+            searched = self.pending.len().saturating_sub(marker.len() - 1);
+            let read = tokio::time::timeout(WAIT, self.host.read(&mut chunk))
+                .await
+                .expect("the in-process modem's answer")
+                .unwrap();
+            assert!(read > 0, "the in-process modem ended its output");
+            self.pending.extend_from_slice(&chunk[..read]);
+        }
+    }
+
+    /// As [`at_publish`], through the in-process modem.
+    async fn publish(
+        &mut self,
+        qos: u8,
+        size: usize,
+        raw: bool,
+        count: usize,
+        peer: &mut Peer,
+        samples: &mut Samples,
+    ) {
+        let data = payload(size);
+        let line = pub_line(qos, &data);
+        let raw_line = raw_line(qos, size);
+        let start = Instant::now();
+        for _ in 0..count {
+            let begin = Instant::now();
+            if raw {
+                self.send(raw_line.as_bytes()).await;
+                self.read_until(b">").await;
+                self.send(&data).await;
+                self.read_until(b"+MQTTPUBRAW:OK\r\n").await;
+            } else {
+                self.send(line.as_bytes()).await;
+                self.read_until(b"OK\r\n").await;
+            }
+            delivered(Some(peer), size);
+            samples.each.push(begin.elapsed());
+        }
+        samples.total += start.elapsed();
+    }
+
+    /// As [`at_inbound`], through the in-process modem.
+    async fn inbound(&mut self, port: u16, count: usize, size: usize) -> (usize, f64) {
+        let sub = format!("AT+MQTTSUB=0,\"{INBOUND_TOPIC}\",0\r\n");
+        self.send(sub.as_bytes()).await;
+        self.read_until(b"OK\r\n").await;
+        let feeder = tokio::task::spawn_blocking(move || flood(port, count, size));
+        let end = sentinel_urc();
+        let first = self.read_until(b"+MQTTSUBRECV:").await;
+        let start = Instant::now();
+        let rest = self.read_until(&end).await;
+        let elapsed = start.elapsed();
+        feeder.await.unwrap();
+        let unsub = format!("AT+MQTTUNSUB=0,\"{INBOUND_TOPIC}\"\r\n");
+        self.send(unsub.as_bytes()).await;
+        self.read_until(b"OK\r\n").await;
+        let received = urcs(&[first, rest].concat()) - 1;
+        (
+            received,
+            received.saturating_sub(1) as f64 / elapsed.as_secs_f64(),
+        )
+    }
+}
+
 fn qos_of(qos: u8) -> QoS {
     match qos {
         0 => QoS::AtMostOnce,
@@ -177,19 +317,29 @@ fn qos_of(qos: u8) -> QoS {
     }
 }
 
-/// One workload on both paths, in [`ROUNDS`] rounds that alternate a block of minimq
+/// The figures of one publish workload: direct minimq's, and each variant's through the
+/// in-process modem and through the at-host process.
+struct PublishFigures {
+    direct: Figures,
+    in_process: Vec<Figures>,
+    process: Vec<Figures>,
+}
+
+/// One workload on every path, in [`ROUNDS`] rounds that alternate a block of minimq
 /// publishes (over a tokio TCP stream, each done once acknowledged as its QoS asks and
 /// `peer` has it) with a block through AT for each of `variants` (`false`:
-/// `AT+MQTTPUB`, `true`: `AT+MQTTPUBRAW`), so that both paths run under the same load
-/// of the machine. Returns minimq's figures and each variant's.
+/// `AT+MQTTPUB`, `true`: `AT+MQTTPUBRAW`), on the in-process modem and on the at-host
+/// process, so that all paths run under the same load of the machine.
+#[allow(clippy::too_many_arguments)]
 async fn side_by_side_publish(
     port: u16,
-    modem: &mut Modem,
+    in_process: &mut InProcess,
+    process: &mut Modem,
     peer: &mut Peer,
     qos: u8,
     size: usize,
     variants: &[bool],
-) -> (Figures, Vec<Figures>) {
+) -> PublishFigures {
     let data = payload(size);
     let mut storage = vec![0u8; 16 * 1024];
     let client_id = format!("bench-direct-pub-{qos}-{size}");
@@ -202,7 +352,8 @@ async fn side_by_side_publish(
     stream.set_nodelay(true).unwrap();
     let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
     let mut direct = Samples::default();
-    let mut at: Vec<Samples> = variants.iter().map(|_| Samples::default()).collect();
+    let per_variant = || -> Vec<Samples> { variants.iter().map(|_| Samples::default()).collect() };
+    let (mut inside, mut outside) = (per_variant(), per_variant());
     let block = PUBLISHES / ROUNDS;
     for _ in 0..ROUNDS {
         let start = Instant::now();
@@ -221,15 +372,20 @@ async fn side_by_side_publish(
             direct.each.push(begin.elapsed());
         }
         direct.total += start.elapsed();
-        for (&raw, samples) in variants.iter().zip(&mut at) {
-            at_publish(modem, qos, size, raw, block, Some(peer), samples);
+        for ((&raw, inside), outside) in variants.iter().zip(&mut inside).zip(&mut outside) {
+            in_process
+                .publish(qos, size, raw, block, peer, inside)
+                .await;
+            at_publish(process, qos, size, raw, block, Some(peer), outside);
         }
     }
     let _ = conn.disconnect().await;
-    (
-        direct.figures(),
-        at.into_iter().map(Samples::figures).collect(),
-    )
+    let figures = |all: Vec<Samples>| all.into_iter().map(Samples::figures).collect();
+    PublishFigures {
+        direct: direct.figures(),
+        in_process: figures(inside),
+        process: figures(outside),
+    }
 }
 
 /// Publishes `count` QoS 0 messages of `size` bytes and then the sentinel on
@@ -266,21 +422,28 @@ fn flood(port: u16, count: usize, size: usize) {
 /// Counts `+MQTTSUBRECV` URCs until the sentinel's; returns (messages, seconds from the
 /// first URC to the sentinel's).
 fn at_receive(modem: &mut Modem) -> (usize, Duration) {
-    let end = [
+    let first = modem.read_until(b"+MQTTSUBRECV:", WAIT);
+    let start = Instant::now();
+    let rest = modem.read_until(&sentinel_urc(), WAIT);
+    (urcs(&[first, rest].concat()) - 1, start.elapsed())
+}
+
+/// The sentinel's `+MQTTSUBRECV` URC.
+fn sentinel_urc() -> Vec<u8> {
+    [
         format!("+MQTTSUBRECV:0,\"{INBOUND_TOPIC}\",{},", SENTINEL.len()).as_bytes(),
         SENTINEL,
         b"\r\n",
     ]
-    .concat();
-    let first = modem.read_until(b"+MQTTSUBRECV:", WAIT);
-    let start = Instant::now();
-    let rest = modem.read_until(&end, WAIT);
-    let all = [first, rest].concat();
-    let count = all
+    .concat()
+}
+
+/// The `+MQTTSUBRECV` URCs in `bytes`.
+fn urcs(bytes: &[u8]) -> usize {
+    bytes
         .windows(b"+MQTTSUBRECV:".len())
         .filter(|w| w == b"+MQTTSUBRECV:")
-        .count();
-    (count - 1, start.elapsed())
+        .count()
 }
 
 /// Subscribes `modem` to the inbound topic, floods it, and returns messages per second.
@@ -338,11 +501,92 @@ async fn minimq_inbound(port: u16, count: usize, size: usize) -> (usize, f64) {
     )
 }
 
+fn ratio_row(workload: &str, at: &Figures, direct: &Figures) -> String {
+    let ratio = at.rate / direct.rate;
+    format!(
+        "| {workload} | {:.0} | {} | {} | {:.0} | {} | {} | {ratio:.2} | {} |",
+        at.rate,
+        micros(at.p50),
+        micros(at.p99),
+        direct.rate,
+        micros(direct.p50),
+        micros(direct.p99),
+        verdict(ratio, RATIO_TARGET)
+    )
+}
+
+fn reference_row(workload: &str, at: &Figures, direct: &Figures) -> String {
+    format!(
+        "| {workload} | {:.0} | {} | {} | {:.2} |",
+        at.rate,
+        micros(at.p50),
+        micros(at.p99),
+        at.rate / direct.rate
+    )
+}
+
 fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     let port = broker.port();
-    let mut modem = modem(&[], "bench-at", port);
+    let local = LocalSet::new();
+    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, "bench-at-in"));
+    let mut process = modem(&[], "bench-at", port);
     let mut peer = Peer::connect(port);
     peer.subscribe(TOPIC, 0);
+    let mut ratios = Vec::new();
+    let mut references = Vec::new();
+    for qos in 0..=2u8 {
+        for size in PAYLOADS {
+            let variants: Vec<bool> = [false, true]
+                .into_iter()
+                .filter(|&raw| raw || fits_a_line(size))
+                .collect();
+            let figures = local.block_on(
+                runtime,
+                side_by_side_publish(
+                    port,
+                    &mut in_process,
+                    &mut process,
+                    &mut peer,
+                    qos,
+                    size,
+                    &variants,
+                ),
+            );
+            if !fits_a_line(size) {
+                ratios.push(format!(
+                    "| PUB QoS {qos}, {size} B | - | - | - | - | - | - | - | does not fit \
+                     a {MAX_LINE}-byte command line: PUBRAW's row |"
+                ));
+            }
+            for ((&raw, inside), outside) in variants
+                .iter()
+                .zip(&figures.in_process)
+                .zip(&figures.process)
+            {
+                let command = if raw { "PUBRAW" } else { "PUB" };
+                let workload = format!("{command} QoS {qos}, {size} B");
+                ratios.push(ratio_row(&workload, inside, &figures.direct));
+                references.push(reference_row(&workload, outside, &figures.direct));
+            }
+        }
+    }
+    let (inside_count, inside_rate) =
+        local.block_on(runtime, in_process.inbound(port, INBOUND, INBOUND_BYTES));
+    let (outside_count, outside_rate) = at_inbound(&mut process, port, INBOUND, INBOUND_BYTES);
+    let (direct_count, direct_rate) =
+        local.block_on(runtime, minimq_inbound(port, INBOUND, INBOUND_BYTES));
+    let ratio = inside_rate / direct_rate;
+    ratios.push(format!(
+        "| inbound QoS 0, {INBOUND_BYTES} B (`+MQTTSUBRECV`; {inside_count} and {direct_count} \
+         of {INBOUND} arrived) | {inside_rate:.0} | - | - | {direct_rate:.0} | - | - \
+         | {ratio:.2} | {} |",
+        verdict(ratio, RATIO_TARGET)
+    ));
+    references.push(format!(
+        "| inbound QoS 0, {INBOUND_BYTES} B ({outside_count} of {INBOUND} arrived) \
+         | {outside_rate:.0} | - | - | {:.2} |",
+        outside_rate / direct_rate
+    ));
     println!("## AT interface beside direct minimq");
     println!();
     println!(
@@ -350,47 +594,21 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
          | AT / minimq | target >= {RATIO_TARGET} |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---|");
-    for qos in 0..=2u8 {
-        for size in PAYLOADS {
-            let variants: Vec<bool> = [false, true]
-                .into_iter()
-                .filter(|&raw| raw || fits_a_line(size))
-                .collect();
-            let (direct, at) = runtime.block_on(side_by_side_publish(
-                port, &mut modem, &mut peer, qos, size, &variants,
-            ));
-            if !fits_a_line(size) {
-                println!(
-                    "| PUB QoS {qos}, {size} B | - | - | - | - | - | - | - | does not fit \
-                     a {MAX_LINE}-byte command line: PUBRAW's row |"
-                );
-            }
-            for (&raw, at) in variants.iter().zip(at) {
-                let ratio = at.rate / direct.rate;
-                let command = if raw { "PUBRAW" } else { "PUB" };
-                println!(
-                    "| {command} QoS {qos}, {size} B | {:.0} | {} | {} | {:.0} | {} | {} \
-                     | {ratio:.2} | {} |",
-                    at.rate,
-                    micros(at.p50),
-                    micros(at.p99),
-                    direct.rate,
-                    micros(direct.p50),
-                    micros(direct.p99),
-                    verdict(ratio, RATIO_TARGET)
-                );
-            }
-        }
+    for row in ratios {
+        println!("{row}");
     }
-    let (at_count, at_rate) = at_inbound(&mut modem, port, INBOUND, INBOUND_BYTES);
-    let (direct_count, direct_rate) =
-        runtime.block_on(minimq_inbound(port, INBOUND, INBOUND_BYTES));
-    let ratio = at_rate / direct_rate;
+    println!();
     println!(
-        "| inbound QoS 0, {INBOUND_BYTES} B (`+MQTTSUBRECV`; {at_count} and {direct_count} of \
-         {INBOUND} arrived) | {at_rate:.0} | - | - | {direct_rate:.0} | - | - | {ratio:.2} | {} |",
-        verdict(ratio, RATIO_TARGET)
+        "The same workloads, in the same rounds, through the at-host process over its TCP \
+         serial line (a reference without a target: the ratio adds two loopback socket \
+         hops and two processes' wake-ups per publish):"
     );
+    println!();
+    println!("| workload | at-host msgs/s | at-host p50 | at-host p99 | at-host / minimq |");
+    println!("|---|---:|---:|---:|---:|");
+    for row in references {
+        println!("{row}");
+    }
     println!();
 }
 
@@ -454,7 +672,10 @@ fn wire(broker: &Broker) {
 }
 
 fn main() {
-    let broker = Broker::start();
+    // Small messages leave the broker at once rather than wait for the ACK of the one
+    // before (Nagle's algorithm, mosquitto's default): otherwise an occasional 40 ms
+    // stall of the subscriber's delivery, on either path, decides a workload's rate.
+    let broker = Broker::with_config(&["set_tcp_nodelay true"]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

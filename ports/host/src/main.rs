@@ -2,30 +2,18 @@
 //!
 //! The modem's serial line is standard input/output, a pseudo-terminal, or a TCP
 //! listener (see `at-host --help`); `--script` plays a file of AT lines instead. Each
-//! serial mode hands its byte streams to [`modem::serve`], which runs the same engine a
+//! serial mode hands its byte streams to [`at_host::modem::serve`], which runs the same engine a
 //! board runs. The modem's network is the host's TCP, or with `--tap` the boards'
 //! embassy-net stack on a Linux TAP device.
 
-mod cli;
-mod clock;
-mod credentials;
-mod line_rate;
-mod logger;
-mod modem;
-mod network;
-mod script;
-mod serial;
-mod tap;
-mod wifi;
-
 use std::process::ExitCode;
 
+use at_host::cli::{Cli, SerialLine};
+use at_host::credentials::HostCredentials;
+use at_host::modem::{Board, Uplink};
+use at_host::tap::Tap;
+use at_host::{line_rate, logger, script, serial};
 use clap::Parser;
-
-use crate::cli::{Cli, SerialLine};
-use crate::credentials::HostCredentials;
-use crate::modem::{Board, Uplink};
-use crate::tap::Tap;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

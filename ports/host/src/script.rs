@@ -8,11 +8,10 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use crate::modem::{self, Board};
-use crate::serial::paced::Arrival;
+use crate::serial::memory;
 
 /// The power-on line.
 const READY: &[u8] = b"\r\nready\r\n";
@@ -34,11 +33,8 @@ pub async fn run(path: &Path, board: &mut Board, timeout: Duration) -> Result<()
     let text =
         std::fs::read(path).map_err(|e| format!("cannot read script {}: {e}", path.display()))?;
     let lines = script_lines(&text);
-    let (host, line) = tokio::io::duplex(LINE_BUFFER);
-    let (board_rx, board_tx) = tokio::io::split(line);
-    let mut rx = FromTokio::new(board_rx);
-    let mut tx = FromTokio::new(board_tx);
-    let modem = modem::serve(&mut rx, &mut tx, board);
+    let (host, mut line) = memory::open(LINE_BUFFER);
+    let modem = modem::serve(&mut line.rx, &mut line.tx, board);
     // The host end is dropped when the script ends: the modem sees end of input.
     let script = Host::new(host, timeout).play(lines);
     let (modem, script) = tokio::join!(modem, script);
@@ -266,9 +262,6 @@ fn escape(bytes: &[u8]) -> String {
     }
     text
 }
-
-/// Arrival times are not known on this line.
-impl Arrival for FromTokio<tokio::io::ReadHalf<tokio::io::DuplexStream>> {}
 
 #[cfg(test)]
 mod tests {

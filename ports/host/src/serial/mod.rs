@@ -4,6 +4,7 @@
 //! [`crate::modem::serve`], the same way a board hands over its UART; [`paced`] holds
 //! them to a UART's pace (`--baud`).
 
+pub mod memory;
 pub mod paced;
 pub mod pty;
 pub mod stdio;
