@@ -10,7 +10,8 @@
 #                    and the no-TLS and TLS-PSK ones with the nightly size options)
 #   engine-cost      scripts/engine-cost.py (instructions per byte under callgrind)
 #   throughput       cargo bench -p at-host --bench throughput (AT beside minimq)
-#   wire             the same benchmark's UART wire fractions (at-host --baud)
+#   wire             the same benchmark's UART wire fractions (the serial line paced as
+#                    at-host --baud paces it)
 #   engine-bench     cargo bench -p at-core --bench engine (wall-clock reference)
 #   roundtrip-bench  cargo bench -p at-host --bench roundtrip (wall-clock reference)
 #   emulator         scripts/emulator-bench.sh RUNS (the emulated board's scenarios RUNS
@@ -67,11 +68,11 @@ split() { awk -v want="$1" '/^## / { on = index($0, want) > 0; next } on' <<<"$t
   split "AT interface beside direct minimq"
 } | section throughput "AT interface beside direct minimq"
 {
-  echo "The same benchmark with \`at-host --baud N\` (the serial line paced as a board's"
-  echo "buffered UART, 10 bits per byte each way: a 512-byte transmit buffer, bytes delivered"
-  echo "once they have left the line). Outbound, a publish is its command line and its result"
-  echo "one after the other (done at the result, no subscriber), so the wire limit is the baud"
-  echo "rate over both; inbound, URCs back to back."
+  echo "The same benchmark's in-process modem with its serial line paced as \`at-host --baud N\`"
+  echo "paces it (at-host's \`Paced\`: a board's buffered UART, 10 bits per byte each way, a"
+  echo "512-byte transmit buffer, bytes delivered once they have left the line). Outbound, a"
+  echo "publish is its command line and its result one after the other (done at the result, no"
+  echo "subscriber), so the wire limit is the baud rate over both; inbound, URCs back to back."
   split "UART wire fractions"
 } | section wire "UART wire fractions"
 

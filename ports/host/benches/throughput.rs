@@ -18,7 +18,8 @@
 //! operation no longer pending. So all paths pay the same broker round trip and
 //! delivery. The paths take turns in blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so
 //! that all run under the same load of the machine. The wire fractions time the serial
-//! line alone: there a publish is done at its result.
+//! line alone: the in-process modem's line paced as `at-host --baud N` paces it, a
+//! publish done at its result; the `at-host --baud N` process over TCP is the reference.
 
 #![allow(
     missing_docs,
@@ -192,16 +193,17 @@ struct InProcess {
 }
 
 impl InProcess {
-    /// Powers the modem on as a task of `local` and connects it to the broker on `port`
-    /// as `client_id`, echo off.
-    async fn start(local: &LocalSet, port: u16, client_id: &str) -> Self {
+    /// Powers the modem on as a task of `local`, its serial line paced at `baud` (0:
+    /// unpaced) as `at-host --baud` paces it, and connects it to the broker on `port` as
+    /// `client_id`, echo off.
+    async fn start(local: &LocalSet, port: u16, client_id: &str, baud: u32) -> Self {
         let (host, mut line) = memory::open(LINE_BUFFER);
         local.spawn_local(async move {
             let mut board = Board {
                 profile: Profile::Seed,
                 uplink: Uplink::Host,
                 wifi: None,
-                line_rate: LineRate::new(0),
+                line_rate: LineRate::new(baud),
                 credentials: HostCredentials::open(None).unwrap(),
             };
             modem::serve(&mut line.rx, &mut line.tx, &mut board)
@@ -262,7 +264,7 @@ impl InProcess {
         size: usize,
         raw: bool,
         count: usize,
-        peer: &mut Peer,
+        mut peer: Option<&mut Peer>,
         samples: &mut Samples,
     ) {
         let data = payload(size);
@@ -280,7 +282,7 @@ impl InProcess {
                 self.send(line.as_bytes()).await;
                 self.read_until(b"OK\r\n").await;
             }
-            delivered(Some(peer), size);
+            delivered(peer.as_deref_mut(), size);
             samples.each.push(begin.elapsed());
         }
         samples.total += start.elapsed();
@@ -374,7 +376,7 @@ async fn side_by_side_publish(
         direct.total += start.elapsed();
         for ((&raw, inside), outside) in variants.iter().zip(&mut inside).zip(&mut outside) {
             in_process
-                .publish(qos, size, raw, block, peer, inside)
+                .publish(qos, size, raw, block, Some(peer), inside)
                 .await;
             at_publish(process, qos, size, raw, block, Some(peer), outside);
         }
@@ -528,7 +530,7 @@ fn reference_row(workload: &str, at: &Figures, direct: &Figures) -> String {
 fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     let port = broker.port();
     let local = LocalSet::new();
-    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, "bench-at-in"));
+    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, "bench-at-in", 0));
     let mut process = modem(&[], "bench-at", port);
     let mut peer = Peer::connect(port);
     peer.subscribe(TOPIC, 0);
@@ -617,56 +619,140 @@ fn urc_bytes(size: usize) -> usize {
     format!("+MQTTSUBRECV:0,\"{INBOUND_TOPIC}\",{size},\r\n").len() + size
 }
 
-fn wire(broker: &Broker) {
-    let port = broker.port();
-    println!("## UART wire fractions (QoS 0)");
-    println!();
+/// One wire workload: `size` bytes of QoS 0 payload at `baud`.
+struct WireWorkload {
+    baud: u32,
+    size: usize,
+}
+
+impl WireWorkload {
+    fn bytes_per_second(&self) -> f64 {
+        f64::from(self.baud) / 10.0
+    }
+
+    /// Whether the publish is `AT+MQTTPUBRAW` (the payload does not fit a line).
+    fn raw(&self) -> bool {
+        !fits_a_line(self.size)
+    }
+
+    /// Outbound messages/s the wire allows: each publish is its line to the modem and
+    /// `\r\nOK\r\n` back (with PUBRAW: line, `\r\nOK\r\n\r\n>`, data, result line), one
+    /// after the other, so the limit counts both directions' bytes.
+    fn outbound_limit(&self) -> f64 {
+        let wire_bytes = if self.raw() {
+            raw_line(0, self.size).len()
+                + b"\r\nOK\r\n\r\n>".len()
+                + self.size
+                + b"+MQTTPUBRAW:OK\r\n".len()
+        } else {
+            pub_line(0, &payload(self.size)).len() + OK.len()
+        };
+        self.bytes_per_second() / wire_bytes as f64
+    }
+
+    /// Inbound messages/s the wire allows: URCs back to back.
+    fn inbound_limit(&self) -> f64 {
+        self.bytes_per_second() / urc_bytes(self.size) as f64
+    }
+
+    /// Messages of an inbound run: about three seconds' worth.
+    fn inbound_count(&self) -> usize {
+        ((self.inbound_limit() * 3.0) as usize).max(20)
+    }
+
+    fn outbound_row(&self, rate: f64) -> String {
+        let (baud, size, limit) = (self.baud, self.size, self.outbound_limit());
+        let fraction = rate / limit;
+        let command = if self.raw() {
+            "AT+MQTTPUBRAW"
+        } else {
+            "AT+MQTTPUB"
+        };
+        format!(
+            "| {baud} | {size} B | host -> broker (`{command}`) | {limit:.1} | {rate:.1} \
+             | {fraction:.3} | {} |",
+            verdict(fraction, WIRE_TARGET)
+        )
+    }
+
+    fn inbound_row(&self, received: usize, rate: f64) -> String {
+        let (baud, size, limit) = (self.baud, self.size, self.inbound_limit());
+        let fraction = rate / limit;
+        format!(
+            "| {baud} | {size} B | broker -> host (`+MQTTSUBRECV`, {received} of {}) \
+             | {limit:.1} | {rate:.1} | {fraction:.3} | {} |",
+            self.inbound_count(),
+            verdict(fraction, WIRE_TARGET)
+        )
+    }
+}
+
+const BAUDS: [u32; 2] = [115_200, 921_600];
+
+fn wire_header() {
     println!(
         "| baud | payload | direction | wire limit msgs/s | achieved msgs/s | fraction \
          | target >= {WIRE_TARGET} |"
     );
     println!("|---|---:|---|---:|---:|---:|---|");
-    for baud in [115_200u32, 921_600] {
-        let bytes_per_second = f64::from(baud) / 10.0;
+}
+
+fn wire(broker: &Broker, runtime: &tokio::runtime::Runtime) {
+    let port = broker.port();
+    let local = LocalSet::new();
+    let mut rows = Vec::new();
+    for baud in BAUDS {
+        let client_id = format!("bench-wire-in-{baud}");
+        let mut modem = local.block_on(runtime, InProcess::start(&local, port, &client_id, baud));
+        for size in PAYLOADS {
+            let workload = WireWorkload { baud, size };
+            let mut samples = Samples::default();
+            local.block_on(
+                runtime,
+                modem.publish(0, size, workload.raw(), PUBLISHES, None, &mut samples),
+            );
+            rows.push(workload.outbound_row(samples.figures().rate));
+            let (received, rate) =
+                local.block_on(runtime, modem.inbound(port, workload.inbound_count(), size));
+            rows.push(workload.inbound_row(received, rate));
+        }
+    }
+    let mut references = Vec::new();
+    for baud in BAUDS {
         let baud_arg = baud.to_string();
         let mut modem = modem(&["--baud", &baud_arg], &format!("bench-wire-{baud}"), port);
         for size in PAYLOADS {
-            // Outbound: each publish is its line to the modem and `\r\nOK\r\n` back
-            // (with PUBRAW: line, `\r\nOK\r\n\r\n>`, data, result line), one after the
-            // other: the wire limit counts both directions' bytes.
-            let raw = !fits_a_line(size);
-            let wire_bytes = if raw {
-                raw_line(0, size).len()
-                    + b"\r\nOK\r\n\r\n>".len()
-                    + size
-                    + b"+MQTTPUBRAW:OK\r\n".len()
-            } else {
-                pub_line(0, &payload(size)).len() + OK.len()
-            };
-            let limit = bytes_per_second / wire_bytes as f64;
+            let workload = WireWorkload { baud, size };
             let mut samples = Samples::default();
-            at_publish(&mut modem, 0, size, raw, PUBLISHES, None, &mut samples);
-            let at = samples.figures();
-            let fraction = at.rate / limit;
-            let command = if raw { "AT+MQTTPUBRAW" } else { "AT+MQTTPUB" };
-            println!(
-                "| {baud} | {size} B | host -> broker (`{command}`) | {limit:.1} | {:.1} \
-                 | {fraction:.3} | {} |",
-                at.rate,
-                verdict(fraction, WIRE_TARGET)
+            at_publish(
+                &mut modem,
+                0,
+                size,
+                workload.raw(),
+                PUBLISHES,
+                None,
+                &mut samples,
             );
-            // Inbound: URCs back to back.
-            let limit = bytes_per_second / urc_bytes(size) as f64;
-            let seconds = 3.0;
-            let count = ((limit * seconds) as usize).max(20);
-            let (received, rate) = at_inbound(&mut modem, port, count, size);
-            let fraction = rate / limit;
-            println!(
-                "| {baud} | {size} B | broker -> host (`+MQTTSUBRECV`, {received} of {count}) \
-                 | {limit:.1} | {rate:.1} | {fraction:.3} | {} |",
-                verdict(fraction, WIRE_TARGET)
-            );
+            references.push(workload.outbound_row(samples.figures().rate));
+            let (received, rate) = at_inbound(&mut modem, port, workload.inbound_count(), size);
+            references.push(workload.inbound_row(received, rate));
         }
+    }
+    println!("## UART wire fractions (QoS 0)");
+    println!();
+    wire_header();
+    for row in rows {
+        println!("{row}");
+    }
+    println!();
+    println!(
+        "The same workloads through the `at-host --baud N` process over its TCP serial line \
+         (a reference: each publish also waits for the socket hops to the benchmark and back):"
+    );
+    println!();
+    wire_header();
+    for row in references {
+        println!("{row}");
     }
     println!();
 }
@@ -681,5 +767,5 @@ fn main() {
         .build()
         .unwrap();
     side_by_side(&broker, &runtime);
-    wire(&broker);
+    wire(&broker, &runtime);
 }
