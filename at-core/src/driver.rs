@@ -95,7 +95,6 @@ impl<R: Read, W: Write> Port<'_, R, W> {
     }
 
     /// Writes all of `bytes`; returns whether they were written.
-    #[inline]
     async fn write(&mut self, bytes: &[u8]) -> bool {
         if self.tx_failed {
             return false;
@@ -171,7 +170,6 @@ impl<R: Read, W: Write> Port<'_, R, W> {
 
 /// Writes all of `bytes` to `tx`. Unlike `Write::write_all`, a UART that takes no bytes
 /// is a write error (`WriteZero`), not a panic.
-#[inline]
 async fn write_all<W: Write>(tx: &mut W, mut bytes: &[u8]) -> Result<(), ErrorKind> {
     while !bytes.is_empty() {
         match tx.write(bytes).await {
