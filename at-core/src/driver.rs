@@ -37,6 +37,9 @@ struct Port<'p, R, W> {
     eof: bool,
     /// Bytes were written since the last flush: only then does a flush reach the UART.
     unflushed: bool,
+    /// `OK`s of plain `AT` lines not yet written: with echo off, a read chunk's worth
+    /// goes out in one write, before anything else is written.
+    pending_oks: usize,
 }
 
 /// Whether a read error means the line is gone (rather than a damaged byte).
@@ -109,10 +112,24 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         }
     }
 
+    /// Writes the pending `OK`s of plain `AT` lines.
+    async fn write_pending_oks(&mut self) {
+        while self.pending_oks > 0 && !self.tx_failed {
+            let count = self.pending_oks.min(OK_BATCH);
+            self.pending_oks -= count;
+            self.unflushed = true;
+            let oks = OKS.get(..count * OK.len()).unwrap_or_default();
+            if let Err(kind) = write_all(self.tx, oks).await {
+                self.write_failed(kind);
+            }
+        }
+        self.pending_oks = 0;
+    }
+
     /// Whether [`flush`](Self::flush) has anything to do (checked before it on the
     /// line's path, which mostly has not).
     fn needs_flush(&self) -> bool {
-        self.unflushed || !self.inbox.echo.is_empty()
+        self.unflushed || self.pending_oks > 0 || !self.inbox.echo.is_empty()
     }
 
     /// Writes the pending echo, if any (it goes before the response to its line).
@@ -136,6 +153,9 @@ impl<R: Read, W: Write> Port<'_, R, W> {
     /// Writes the pending echo, then flushes the UART if anything was written since the
     /// last flush.
     async fn flush(&mut self) {
+        if self.pending_oks > 0 {
+            self.write_pending_oks().await;
+        }
         self.write_echo().await;
         if self.tx_failed {
             return;
@@ -161,8 +181,22 @@ async fn write_all<W: Write>(tx: &mut W, mut bytes: &[u8]) -> Result<(), ErrorKi
     Ok(())
 }
 
+/// Pending `OK`s written at a time.
+const OK_BATCH: usize = 8;
+
+/// [`OK_BATCH`] `OK`s one after the other.
+const OKS: [u8; OK_BATCH * OK.len()] = {
+    let mut oks = [0; OK_BATCH * OK.len()];
+    let mut i = 0;
+    while i < oks.len() {
+        oks[i] = OK[i % OK.len()];
+        i += 1;
+    }
+    oks
+};
+
 /// Bytes of a URC copied out of the queue and written at a time.
-const URC_CHUNK: usize = 128;
+const URC_CHUNK: usize = 256;
 
 /// A running command's view of the engine: implements [`Context`].
 struct Session<'s, 'q, 'p, R, W, const URC: usize> {
@@ -288,6 +322,10 @@ impl<R: Read, W: Write, const URC: usize> Session<'_, '_, '_, R, W, URC> {
         // written one after the other go out in one flush.
         if self.port.needs_flush() {
             self.port.flush().await;
+            if self.port.ended.is_some() {
+                // The flush failed: the run ends (input is not read any more).
+                return Wake::Input;
+            }
         }
         match select3(self.port.fill(), urc, timer).await {
             Either3::First(()) => Wake::Input,
@@ -426,6 +464,7 @@ impl<const URC: usize> Engine<'_, URC> {
             fault: None,
             eof: false,
             unflushed: false,
+            pending_oks: 0,
         };
         if !*booted {
             *booted = true;
@@ -435,16 +474,42 @@ impl<const URC: usize> Engine<'_, URC> {
         loop {
             // The response stays unflushed while more buffered lines run: the flush
             // before the engine (or a command) next waits sends them all at once.
-            while let Some(input) = state.next_input(port.inbox) {
-                if !port.inbox.echo.is_empty() {
-                    port.write_echo().await;
+            loop {
+                // A line that runs at once, read in place or assembled.
+                let in_place = state.next_at_once(port.inbox);
+                if port.pending_oks > 0 && in_place.is_none_or(|line| line.command != Basic::At) {
+                    // What the next line does comes after the `OK`s before it (and is
+                    // not consumed if they cannot be written).
+                    port.write_pending_oks().await;
+                    if let Some(error) = port.ended {
+                        return Err(error);
+                    }
                 }
-                let stop = match state.run_at_once(input) {
-                    Some(reply) => {
+                let reply = match in_place {
+                    Some(line) => Ok((line.command, state.run_in_place(port.inbox, line))),
+                    None => match state.next_input(port.inbox) {
+                        Some(input) => state.run_at_once(input).ok_or(input),
+                        None => break,
+                    },
+                };
+                let stop = match reply {
+                    Ok((Basic::At, _)) if !state.settings.echo => {
+                        port.pending_oks += 1;
+                        None
+                    }
+                    Ok((_, reply)) => {
+                        if !port.inbox.echo.is_empty() {
+                            port.write_echo().await;
+                        }
                         port.write(OK).await;
                         (reply == BasicReply::Restart).then_some(Stop::Restart)
                     }
-                    None => complete_line(input, state, command, &mut port, commands).await,
+                    Err(input) => {
+                        if !port.inbox.echo.is_empty() {
+                            port.write_echo().await;
+                        }
+                        complete_line(input, state, command, &mut port, commands).await
+                    }
                 };
                 if let Some(error) = port.ended {
                     return Err(error);

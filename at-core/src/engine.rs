@@ -245,19 +245,73 @@ impl<const URC: usize> State<'_, URC> {
     /// Runs the completed line at once if it is a basic command that writes nothing
     /// (`AT`, `ATE0`, `ATE1`, `AT+RST`, in any case), as dispatching it would, and
     /// clears it; `None` (the line kept) for any other line.
-    pub(crate) fn run_at_once(&mut self, input: Input) -> Option<BasicReply> {
-        // `AT+RST` is the longest of them: longer lines are rejected before a look.
-        if input != Input::Line || self.assembler.line().len() > b"AT+RST".len() {
+    pub(crate) fn run_at_once(&mut self, input: Input) -> Option<(Basic, BasicReply)> {
+        if input != Input::Line {
             return None;
         }
-        let (prefix, name) = self.assembler.line().split_at_checked(2)?;
-        if !is_at_prefix(prefix) || name.iter().any(|&b| b == b'=' || b == b'?') {
-            return None;
-        }
-        let index = Basic::TABLE.iter().position(|info| info.matches(name))?;
-        let reply = basic::execute_at_once(Basic::from_index(index)?, &mut self.settings)?;
+        let command = at_once_command(self.assembler.line())?;
+        let reply = basic::execute_at_once(command, &mut self.settings)?;
         self.assembler.clear();
-        Some(reply)
+        Some((command, reply))
+    }
+
+    /// The next line of `inbox` when [`run_in_place`](Self::run_in_place) can run it: no
+    /// partial line is held, the chunk holds the whole line, and it is one that
+    /// [`run_at_once`](Self::run_at_once) runs. Terminators before it (the LF of the last
+    /// line's CR LF, empty lines) are taken as the assembler takes them, echoing nothing;
+    /// the line itself is not consumed.
+    #[inline]
+    pub(crate) fn next_at_once(&mut self, inbox: &mut Inbox) -> Option<AtOnceLine> {
+        if self.discarding || self.assembler.has_partial() {
+            return None;
+        }
+        let mut rest = inbox.chunk.get(inbox.start..inbox.end)?;
+        while let Some((&byte, tail)) = rest.split_first()
+            && (byte == b'\r' || byte == b'\n')
+        {
+            let _ = self.assembler.push_terminator(byte);
+            inbox.start += 1;
+            rest = tail;
+        }
+        let window = rest.get(..rest.len().min(AT_ONCE_LONGEST + 1))?;
+        // Every such line starts with `AT`: its terminator is looked for after that.
+        let len = 2 + window
+            .get(2..)?
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')?;
+        let terminator = *window.get(len)?;
+        let command = at_once_command(window.get(..len)?)?;
+        Some(AtOnceLine {
+            command,
+            len,
+            terminator,
+        })
+    }
+
+    /// Runs `line` from [`next_at_once`](Self::next_at_once) in place: the same framing,
+    /// echo and reply as [`next_input`](Self::next_input) then
+    /// [`run_at_once`](Self::run_at_once), without assembling it. The LF of a CR LF is
+    /// taken with it when it is in the chunk.
+    #[inline]
+    pub(crate) fn run_in_place(&mut self, inbox: &mut Inbox, line: AtOnceLine) -> BasicReply {
+        // The line is echoed as it arrived, before `ATE0`/`ATE1` changes the setting.
+        if self.settings.echo {
+            // Room: two bytes per input byte of the chunk.
+            let bytes = inbox.chunk.get(inbox.start..inbox.start + line.len);
+            let _ = inbox.echo.extend_from_slice(bytes.unwrap_or_default());
+            let _ = inbox.echo.extend_from_slice(b"\r\n");
+        }
+        // `next_at_once` found only commands that run at once.
+        let reply = basic::execute_at_once(line.command, &mut self.settings)
+            .unwrap_or(BasicReply::Outcome(crate::Outcome::Ok));
+        self.assembler.pass_line(line.terminator);
+        let mut taken = line.len + 1;
+        if line.terminator == b'\r' && inbox.chunk.get(inbox.start + taken) == Some(&b'\n') {
+            let _ = self.assembler.push_terminator(b'\n');
+            taken += 1;
+        }
+        inbox.start = (inbox.start + taken).min(inbox.end);
+        reply
     }
 
     /// Whether a line is partly received (or being discarded after a receive error).
@@ -342,4 +396,39 @@ impl<'q, const URC: usize> Engine<'q, URC> {
         self.state.discarding = false;
         self.inbox = Inbox::new();
     }
+}
+
+/// A line that runs at once, found in place by [`State::next_at_once`].
+#[derive(Clone, Copy)]
+pub(crate) struct AtOnceLine {
+    /// Its command.
+    pub(crate) command: Basic,
+    /// Its bytes before the terminator.
+    len: usize,
+    /// The CR or LF that ends it.
+    terminator: u8,
+}
+
+/// The longest line that runs at once: `AT+RST`.
+const AT_ONCE_LONGEST: usize = b"AT+RST".len();
+
+/// The command of `line` (without terminator) if it is a basic command that writes
+/// nothing (`AT`, `ATE0`, `ATE1`, `AT+RST`, in any case); `None` for any other line.
+#[inline]
+fn at_once_command(line: &[u8]) -> Option<Basic> {
+    // Longer lines are rejected before a look.
+    if line.len() > AT_ONCE_LONGEST {
+        return None;
+    }
+    let (prefix, name) = line.split_at_checked(2)?;
+    if !is_at_prefix(prefix) || name.iter().any(|&b| b == b'=' || b == b'?') {
+        return None;
+    }
+    let index = Basic::TABLE.iter().position(|info| info.matches(name))?;
+    let command = Basic::from_index(index)?;
+    matches!(
+        command,
+        Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart
+    )
+    .then_some(command)
 }

@@ -150,6 +150,17 @@ impl LineAssembler {
         self.overflow = false;
     }
 
+    /// Takes a whole non-empty line ended by `terminator` that was handled without
+    /// being pushed (the assembler holds no partial line): the framing state ends as
+    /// after pushing its bytes and `terminator` and then [`clear`](Self::clear).
+    pub fn pass_line(&mut self, terminator: u8) {
+        // The line's first byte follows a CR: that CR was a lone one (see `push`).
+        if self.after_cr {
+            self.lone_cr_host = true;
+        }
+        self.after_cr = terminator == b'\r';
+    }
+
     /// For the first byte of raw data: whether it is the LF completing the CR LF that
     /// ended the raw-data command line, and so must be swallowed. That is so when the
     /// line ended with CR and the host ended its previous line with CR LF (or no earlier

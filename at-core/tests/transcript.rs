@@ -15,8 +15,8 @@ use std::future::Future;
 
 use at_core::fuzzing::Settings;
 use at_core::{
-    Args, CommandInfo, CommandSet, Config, Context, Engine, ErrorCode, Form, Outcome, Profile,
-    Stop, UrcQueue,
+    Args, CommandInfo, CommandSet, Config, Context, Engine, ErrorCode, Form, Forms, Outcome,
+    Profile, Stop, UrcQueue,
 };
 use embassy_futures::join::join;
 use embassy_time::{Duration, Timer};
@@ -1945,6 +1945,67 @@ fn input_read_with_the_line_that_ended_run_is_kept_for_the_next_run() {
     let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
     assert_eq!(stop, Ok(Stop::EndOfInput));
     assert_bytes(&tx.out, &cat(&[b"ATE0\r\n", OK, OK]));
+}
+
+#[test]
+fn a_line_after_unwritten_oks_is_kept_when_they_cannot_be_written() {
+    // With echo off, the `OK`s of `AT` lines read together are written together, before
+    // the next line that does anything runs: when that write fails, `ATE1` is still
+    // unread, and the next run runs it.
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b"ATE0\r\n"), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    let mut tx = MockTx {
+        fail_after: Some(3),
+        ..MockTx::default()
+    };
+    let mut rx = MockRx::bytes(b"AT\r\nAT\r\nATE1\r\nAT\r\n");
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut ()));
+    assert_eq!(stop, Err(ErrorKind::BrokenPipe));
+    let mut tx = MockTx::new();
+    let stop = block_on(engine.run(&mut MockRx::bytes(b""), &mut tx, &mut ()));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, &cat(&[OK, b"AT\r\n", OK]));
+}
+
+/// `AT+QUEUE`: queues [`URC`] without writing it, answers `OK`.
+struct QueueSet<'q>(&'q UrcQueue<64>);
+
+static QUEUE_COMMANDS: [CommandInfo; 1] = [CommandInfo::new("+QUEUE", Forms::EXECUTE)];
+
+impl CommandSet for QueueSet<'_> {
+    fn command(&self, index: usize) -> Option<&'static CommandInfo> {
+        QUEUE_COMMANDS.get(index)
+    }
+
+    async fn execute<C: Context>(
+        &mut self,
+        _index: usize,
+        _form: Form,
+        _args: Args<'_>,
+        _cx: &mut C,
+    ) -> Result<Outcome, ErrorCode> {
+        self.0
+            .try_push(&[URC])
+            .map_err(|_| ErrorCode::INVALID_PARAMETER)?;
+        Ok(Outcome::Ok)
+    }
+}
+
+#[test]
+fn oks_of_at_lines_written_together_come_before_a_urc_queued_meanwhile() {
+    // Echo off, one read: the two `AT`s after `AT+QUEUE` are answered together, and the
+    // URC `AT+QUEUE` queued goes out after them (SPEC.md section 5: at a line boundary,
+    // after the responses of the lines before it).
+    let urcs = UrcQueue::<64>::new();
+    let mut engine = Engine::new(config(), &urcs);
+    let mut tx = MockTx::new();
+    let mut rx = MockRx::bytes(b"ATE0\r\nAT+QUEUE\r\nAT\r\nAT\r\n");
+    let stop = block_on(engine.run(&mut rx, &mut tx, &mut QueueSet(&urcs)));
+    assert_eq!(stop, Ok(Stop::EndOfInput));
+    assert_bytes(&tx.out, &cat(&[READY, b"ATE0\r\n", OK, OK, OK, OK, URC]));
 }
 
 #[test]
