@@ -61,7 +61,7 @@ split() { awk -v want="$1" '/^## / { on = index($0, want) > 0; next } on' <<<"$t
   echo "(through AT: its result, \`OK\` / \`+MQTTPUBRAW:OK\`; on minimq: written, PUBACK or"
   echo "PUBCOMP) AND the benchmark's own subscriber (an MQTT peer on the same broker) has"
   echo "received it: the same round trip on both paths, so the ratio is what the AT interface"
-  echo "(engine, commands, runner) adds. The paths take turns in blocks of 30 publishes, under"
+  echo "(engine, commands, runner) adds. The paths take turns in blocks of 50 publishes (1,500 each), under"
   echo "the same load of the machine. The inbound flood comes from \`mosquitto_pub -l\` and ends"
   echo "with a sentinel; its rate runs from the first message to the sentinel. The serial"
   echo "line's own cost is in the wire fractions below."
