@@ -149,10 +149,30 @@ impl Samples {
     }
 }
 
+/// A serial line to a modem under test: the in-process modem's, or the at-host
+/// process's over TCP. The latter blocks the runtime's thread while it waits, which is
+/// fine: the benchmark waits on one path at a time.
+trait AtLine {
+    async fn send(&mut self, bytes: &[u8]);
+    /// The bytes up to and including the next `marker`.
+    async fn read_until(&mut self, marker: &[u8]) -> Vec<u8>;
+}
+
+impl AtLine for Modem {
+    async fn send(&mut self, bytes: &[u8]) {
+        Modem::send(self, bytes);
+    }
+
+    async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
+        Modem::read_until(self, marker, WAIT)
+    }
+}
+
 /// `count` sequential `AT+MQTTPUB` (or `AT+MQTTPUBRAW`) of `size` bytes at `qos`, each
 /// done at its result and, with a `peer`, once the peer has it.
-fn at_publish(
-    modem: &mut Modem,
+#[allow(clippy::too_many_arguments)]
+async fn at_publish(
+    modem: &mut impl AtLine,
     qos: u8,
     size: usize,
     raw: bool,
@@ -167,13 +187,13 @@ fn at_publish(
     for _ in 0..count {
         let begin = Instant::now();
         if raw {
-            modem.send(raw_line.as_bytes());
-            modem.read_until(b">", WAIT);
-            modem.send(&data);
-            modem.read_until(b"+MQTTPUBRAW:OK\r\n", WAIT);
+            modem.send(raw_line.as_bytes()).await;
+            modem.read_until(b">").await;
+            modem.send(&data).await;
+            modem.read_until(b"+MQTTPUBRAW:OK\r\n").await;
         } else {
-            modem.send(line.as_bytes());
-            modem.read_until(b"OK\r\n", WAIT);
+            modem.send(line.as_bytes()).await;
+            modem.read_until(b"OK\r\n").await;
         }
         delivered(peer.as_deref_mut(), size);
         samples.each.push(begin.elapsed());
@@ -225,12 +245,14 @@ impl InProcess {
         modem.read_until(OK).await;
         modem
     }
+}
 
+impl AtLine for InProcess {
     async fn send(&mut self, bytes: &[u8]) {
         self.host.write_all(bytes).await.unwrap();
     }
 
-    /// The bytes up to and including the next `marker`; fails on an `ERROR` before it.
+    /// Fails on an `ERROR` before `marker`.
     async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
         let mut chunk = [0u8; LINE_BUFFER];
         // Where the search resumes: bytes before it cannot start a match.
@@ -257,59 +279,6 @@ impl InProcess {
             assert!(read > 0, "the in-process modem ended its output");
             self.pending.extend_from_slice(&chunk[..read]);
         }
-    }
-
-    /// As [`at_publish`], through the in-process modem.
-    async fn publish(
-        &mut self,
-        qos: u8,
-        size: usize,
-        raw: bool,
-        count: usize,
-        mut peer: Option<&mut Peer>,
-        samples: &mut Samples,
-    ) {
-        let data = payload(size);
-        let line = pub_line(qos, &data);
-        let raw_line = raw_line(qos, size);
-        let start = Instant::now();
-        for _ in 0..count {
-            let begin = Instant::now();
-            if raw {
-                self.send(raw_line.as_bytes()).await;
-                self.read_until(b">").await;
-                self.send(&data).await;
-                self.read_until(b"+MQTTPUBRAW:OK\r\n").await;
-            } else {
-                self.send(line.as_bytes()).await;
-                self.read_until(b"OK\r\n").await;
-            }
-            delivered(peer.as_deref_mut(), size);
-            samples.each.push(begin.elapsed());
-        }
-        samples.total += start.elapsed();
-    }
-
-    /// As [`at_inbound`], through the in-process modem.
-    async fn inbound(&mut self, port: u16, count: usize, size: usize) -> (usize, f64) {
-        let sub = format!("AT+MQTTSUB=0,\"{INBOUND_TOPIC}\",0\r\n");
-        self.send(sub.as_bytes()).await;
-        self.read_until(b"OK\r\n").await;
-        let feeder = tokio::task::spawn_blocking(move || flood(port, count, size));
-        let end = sentinel_urc();
-        let first = self.read_until(b"+MQTTSUBRECV:").await;
-        let start = Instant::now();
-        let rest = self.read_until(&end).await;
-        let elapsed = start.elapsed();
-        feeder.await.unwrap();
-        let unsub = format!("AT+MQTTUNSUB=0,\"{INBOUND_TOPIC}\"\r\n");
-        self.send(unsub.as_bytes()).await;
-        self.read_until(b"OK\r\n").await;
-        let received = urcs(&[first, rest].concat()) - 1;
-        (
-            received,
-            received.saturating_sub(1) as f64 / elapsed.as_secs_f64(),
-        )
     }
 }
 
@@ -377,10 +346,8 @@ async fn side_by_side_publish(
         }
         direct.total += start.elapsed();
         for ((&raw, inside), outside) in variants.iter().zip(&mut inside).zip(&mut outside) {
-            in_process
-                .publish(qos, size, raw, block, Some(peer), inside)
-                .await;
-            at_publish(process, qos, size, raw, block, Some(peer), outside);
+            at_publish(in_process, qos, size, raw, block, Some(peer), inside).await;
+            at_publish(process, qos, size, raw, block, Some(peer), outside).await;
         }
     }
     let _ = conn.disconnect().await;
@@ -423,15 +390,6 @@ fn flood(port: u16, count: usize, size: usize) {
     assert!(status.success(), "mosquitto_pub failed: {status}");
 }
 
-/// Counts `+MQTTSUBRECV` URCs until the sentinel's; returns (messages, seconds from the
-/// first URC to the sentinel's).
-fn at_receive(modem: &mut Modem) -> (usize, Duration) {
-    let first = modem.read_until(b"+MQTTSUBRECV:", WAIT);
-    let start = Instant::now();
-    let rest = modem.read_until(&sentinel_urc(), WAIT);
-    (urcs(&[first, rest].concat()) - 1, start.elapsed())
-}
-
 /// The sentinel's `+MQTTSUBRECV` URC.
 fn sentinel_urc() -> Vec<u8> {
     [
@@ -450,17 +408,23 @@ fn urcs(bytes: &[u8]) -> usize {
         .count()
 }
 
-/// Subscribes `modem` to the inbound topic, floods it, and returns messages per second.
-fn at_inbound(modem: &mut Modem, port: u16, count: usize, size: usize) -> (usize, f64) {
+/// Subscribes `modem` to the inbound topic, floods it, counts `+MQTTSUBRECV` URCs until
+/// the sentinel's, and returns them and messages per second (from the first URC to the
+/// sentinel's).
+async fn at_inbound(modem: &mut impl AtLine, port: u16, count: usize, size: usize) -> (usize, f64) {
     let sub = format!("AT+MQTTSUB=0,\"{INBOUND_TOPIC}\",0\r\n");
-    modem.send(sub.as_bytes());
-    modem.read_until(b"OK\r\n", WAIT);
-    let feeder = std::thread::spawn(move || flood(port, count, size));
-    let (received, elapsed) = at_receive(modem);
-    feeder.join().unwrap();
+    modem.send(sub.as_bytes()).await;
+    modem.read_until(b"OK\r\n").await;
+    let feeder = tokio::task::spawn_blocking(move || flood(port, count, size));
+    let first = modem.read_until(b"+MQTTSUBRECV:").await;
+    let start = Instant::now();
+    let rest = modem.read_until(&sentinel_urc()).await;
+    let elapsed = start.elapsed();
+    feeder.await.unwrap();
     let unsub = format!("AT+MQTTUNSUB=0,\"{INBOUND_TOPIC}\"\r\n");
-    modem.send(unsub.as_bytes());
-    modem.read_until(b"OK\r\n", WAIT);
+    modem.send(unsub.as_bytes()).await;
+    modem.read_until(b"OK\r\n").await;
+    let received = urcs(&[first, rest].concat()) - 1;
     (
         received,
         received.saturating_sub(1) as f64 / elapsed.as_secs_f64(),
@@ -574,9 +538,14 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
             }
         }
     }
-    let (inside_count, inside_rate) =
-        local.block_on(runtime, in_process.inbound(port, INBOUND, INBOUND_BYTES));
-    let (outside_count, outside_rate) = at_inbound(&mut process, port, INBOUND, INBOUND_BYTES);
+    let (inside_count, inside_rate) = local.block_on(
+        runtime,
+        at_inbound(&mut in_process, port, INBOUND, INBOUND_BYTES),
+    );
+    let (outside_count, outside_rate) = local.block_on(
+        runtime,
+        at_inbound(&mut process, port, INBOUND, INBOUND_BYTES),
+    );
     let (direct_count, direct_rate) =
         local.block_on(runtime, minimq_inbound(port, INBOUND, INBOUND_BYTES));
     let ratio = inside_rate / direct_rate;
@@ -699,46 +668,40 @@ fn wire_header() {
     println!("|---|---:|---|---:|---:|---:|---|");
 }
 
+/// The wire workloads at `baud` through `modem`, a row each.
+async fn wire_rows(modem: &mut impl AtLine, baud: u32, port: u16, rows: &mut Vec<String>) {
+    for size in PAYLOADS {
+        let workload = WireWorkload { baud, size };
+        let mut samples = Samples::default();
+        at_publish(
+            modem,
+            0,
+            size,
+            workload.raw(),
+            WIRE_PUBLISHES,
+            None,
+            &mut samples,
+        )
+        .await;
+        rows.push(workload.outbound_row(samples.figures().rate));
+        let (received, rate) = at_inbound(modem, port, workload.inbound_count(), size).await;
+        rows.push(workload.inbound_row(received, rate));
+    }
+}
+
 fn wire(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     let port = broker.port();
     let local = LocalSet::new();
-    let mut rows = Vec::new();
+    let (mut rows, mut references) = (Vec::new(), Vec::new());
     for baud in BAUDS {
         let client_id = format!("bench-wire-in-{baud}");
         let mut modem = local.block_on(runtime, InProcess::start(&local, port, &client_id, baud));
-        for size in PAYLOADS {
-            let workload = WireWorkload { baud, size };
-            let mut samples = Samples::default();
-            local.block_on(
-                runtime,
-                modem.publish(0, size, workload.raw(), WIRE_PUBLISHES, None, &mut samples),
-            );
-            rows.push(workload.outbound_row(samples.figures().rate));
-            let (received, rate) =
-                local.block_on(runtime, modem.inbound(port, workload.inbound_count(), size));
-            rows.push(workload.inbound_row(received, rate));
-        }
+        local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut rows));
     }
-    let mut references = Vec::new();
     for baud in BAUDS {
         let baud_arg = baud.to_string();
         let mut modem = modem(&["--baud", &baud_arg], &format!("bench-wire-{baud}"), port);
-        for size in PAYLOADS {
-            let workload = WireWorkload { baud, size };
-            let mut samples = Samples::default();
-            at_publish(
-                &mut modem,
-                0,
-                size,
-                workload.raw(),
-                WIRE_PUBLISHES,
-                None,
-                &mut samples,
-            );
-            references.push(workload.outbound_row(samples.figures().rate));
-            let (received, rate) = at_inbound(&mut modem, port, workload.inbound_count(), size);
-            references.push(workload.inbound_row(received, rate));
-        }
+        local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut references));
     }
     println!("## UART wire fractions (QoS 0)");
     println!();
