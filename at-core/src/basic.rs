@@ -31,17 +31,45 @@ pub(crate) enum BasicReply {
     Restart,
 }
 
-/// Runs at once a basic command that writes nothing (`AT`, `ATE0`, `ATE1`, `AT+RST`):
-/// the line's fast path; `None` for the others, which [`execute`] runs.
-pub(crate) fn execute_at_once(command: Basic, settings: &mut Settings) -> Option<BasicReply> {
-    match command {
-        Basic::At => {}
-        Basic::EchoOff => settings.echo = false,
-        Basic::EchoOn => settings.echo = true,
-        Basic::Restart => return Some(BasicReply::Restart),
-        Basic::Version | Basic::Commands | Basic::SysLog => return None,
+/// What a basic command that writes nothing does when it runs at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AtOnce {
+    /// `AT`: only the `OK`.
+    Ok,
+    /// `ATE0` / `ATE1`: echo off or on.
+    Echo(bool),
+    /// `AT+RST`: the restart.
+    Restart,
+}
+
+impl AtOnce {
+    /// The action of `command` if it runs at once (`AT`, `ATE0`, `ATE1`, `AT+RST`): the
+    /// line's fast path; `None` for the others, which [`execute`] runs. The one list of
+    /// the commands that run at once.
+    pub(crate) const fn of(command: Basic) -> Option<Self> {
+        match command {
+            Basic::At => Some(Self::Ok),
+            Basic::EchoOff => Some(Self::Echo(false)),
+            Basic::EchoOn => Some(Self::Echo(true)),
+            Basic::Restart => Some(Self::Restart),
+            Basic::Version | Basic::Commands | Basic::SysLog => None,
+        }
     }
-    Some(BasicReply::Outcome(Outcome::Ok))
+
+    /// Carries the action out on `settings`.
+    pub(crate) fn run(self, settings: &mut Settings) -> BasicReply {
+        match self {
+            Self::Ok => {}
+            Self::Echo(on) => settings.echo = on,
+            Self::Restart => return BasicReply::Restart,
+        }
+        BasicReply::Outcome(Outcome::Ok)
+    }
+}
+
+/// Runs `command` at once if it is one that does ([`AtOnce::of`]).
+pub(crate) fn execute_at_once(command: Basic, settings: &mut Settings) -> Option<BasicReply> {
+    AtOnce::of(command).map(|action| action.run(settings))
 }
 
 /// Runs a basic command.
@@ -58,7 +86,7 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
         return Ok(reply);
     }
     match command {
-        // Done by `execute_at_once`.
+        // Run by `execute_at_once`.
         Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart => {}
         Basic::Version => {
             let mut line = LineBuf::<96>::new();

@@ -3,7 +3,7 @@
 
 use embassy_time::{Duration, Instant};
 
-use crate::basic::{self, Basic, BasicReply};
+use crate::basic::{self, AtOnce, Basic, BasicReply};
 use crate::command::is_at_prefix;
 use crate::line::{LineAssembler, MAX_LINE_CONTENT, Step, find_terminator};
 use crate::{Profile, UrcQueue};
@@ -412,8 +412,8 @@ pub(crate) struct AtOnceLine {
 /// The longest line that runs at once: `AT+RST`.
 const AT_ONCE_LONGEST: usize = b"AT+RST".len();
 
-/// The command of `line` (without terminator) if it is a basic command that writes
-/// nothing (`AT`, `ATE0`, `ATE1`, `AT+RST`, in any case); `None` for any other line.
+/// The command of `line` (without terminator) if it is a basic command that runs at
+/// once ([`AtOnce::of`], in any case); `None` for any other line.
 #[inline]
 fn at_once_command(line: &[u8]) -> Option<Basic> {
     // Longer lines are rejected before a look.
@@ -426,9 +426,5 @@ fn at_once_command(line: &[u8]) -> Option<Basic> {
     }
     let index = Basic::TABLE.iter().position(|info| info.matches(name))?;
     let command = Basic::from_index(index)?;
-    matches!(
-        command,
-        Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart
-    )
-    .then_some(command)
+    AtOnce::of(command).map(|_| command)
 }

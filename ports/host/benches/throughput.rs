@@ -39,7 +39,7 @@ use at_host::credentials::HostCredentials;
 use at_host::line_rate::LineRate;
 use at_host::modem::{self, Board, Uplink};
 use at_host::serial::memory;
-use e2e_tests::at::{self, OK, echoed};
+use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
 use embedded_io_adapters::tokio_1::FromTokio;
 use minimq::{ConfigBuilder, Publication, QoS, Session, TopicFilter};
@@ -97,14 +97,6 @@ fn payload(size: usize) -> Vec<u8> {
     (b'a'..=b'z').cycle().take(size).collect()
 }
 
-/// A modem with echo off, connected to the broker on `port` as `client_id`.
-fn modem(args: &[&str], client_id: &str, port: u16) -> Modem {
-    let mut modem = Modem::ready(args);
-    modem.mqtt_connect(client_id, port);
-    modem.exchange("ATE0", &echoed("ATE0", OK));
-    modem
-}
-
 /// The longest command line the engine takes, with its CR LF.
 const MAX_LINE: usize = 256;
 
@@ -154,7 +146,7 @@ impl Samples {
 /// fine: the benchmark waits on one path at a time.
 trait AtLine {
     async fn send(&mut self, bytes: &[u8]);
-    /// The bytes up to and including the next `marker`.
+    /// The bytes up to and including the next `marker`; fails on an `ERROR` before it.
     async fn read_until(&mut self, marker: &[u8]) -> Vec<u8>;
 }
 
@@ -164,7 +156,30 @@ impl AtLine for Modem {
     }
 
     async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
-        Modem::read_until(self, marker, WAIT)
+        refuse_errors(Modem::read_until(self, marker, WAIT))
+    }
+}
+
+/// `seen`, unless the modem answered `ERROR` in it.
+fn refuse_errors(seen: Vec<u8>) -> Vec<u8> {
+    assert!(
+        !seen.windows(7).any(|w| w == b"ERROR\r\n"),
+        "the modem refused: {}",
+        String::from_utf8_lossy(&seen)
+    );
+    seen
+}
+
+/// Configures the modem behind `line` as `client_id`, connects it to the broker on
+/// `port` and turns echo off: how both AT paths start.
+async fn connect(line: &mut impl AtLine, client_id: &str, port: u16) {
+    for command in [
+        at::user_cfg(client_id),
+        at::conn(port, 0),
+        "ATE0".to_owned(),
+    ] {
+        line.send(format!("{command}\r\n").as_bytes()).await;
+        line.read_until(OK).await;
     }
 }
 
@@ -237,12 +252,7 @@ impl InProcess {
             pending: Vec::new(),
         };
         modem.read_until(b"ready\r\n").await;
-        for line in [at::user_cfg(client_id), at::conn(port, 0)] {
-            modem.send(format!("{line}\r\n").as_bytes()).await;
-            modem.read_until(OK).await;
-        }
-        modem.send(b"ATE0\r\n").await;
-        modem.read_until(OK).await;
+        connect(&mut modem, client_id, port).await;
         modem
     }
 }
@@ -252,7 +262,6 @@ impl AtLine for InProcess {
         self.host.write_all(bytes).await.unwrap();
     }
 
-    /// Fails on an `ERROR` before `marker`.
     async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
         let mut chunk = [0u8; LINE_BUFFER];
         // Where the search resumes: bytes before it cannot start a match.
@@ -263,13 +272,7 @@ impl AtLine for InProcess {
                 .position(|w| w == marker)
             {
                 let rest = self.pending.split_off(searched + at + marker.len());
-                let seen = std::mem::replace(&mut self.pending, rest);
-                assert!(
-                    !seen.windows(7).any(|w| w == b"ERROR\r\n"),
-                    "the in-process modem refused: {}",
-                    String::from_utf8_lossy(&seen)
-                );
-                return seen;
+                return refuse_errors(std::mem::replace(&mut self.pending, rest));
             }
             searched = self.pending.len().saturating_sub(marker.len() - 1);
             let read = tokio::time::timeout(WAIT, self.host.read(&mut chunk))
@@ -497,7 +500,8 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     let port = broker.port();
     let local = LocalSet::new();
     let mut in_process = local.block_on(runtime, InProcess::start(&local, port, "bench-at-in", 0));
-    let mut process = modem(&[], "bench-at", port);
+    let mut process = Modem::ready(&[]);
+    local.block_on(runtime, connect(&mut process, "bench-at", port));
     let mut peer = Peer::connect(port);
     peer.subscribe(TOPIC, 0);
     let mut ratios = Vec::new();
@@ -700,7 +704,9 @@ fn wire(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     }
     for baud in BAUDS {
         let baud_arg = baud.to_string();
-        let mut modem = modem(&["--baud", &baud_arg], &format!("bench-wire-{baud}"), port);
+        let mut modem = Modem::ready(&["--baud", &baud_arg]);
+        let client_id = format!("bench-wire-{baud}");
+        local.block_on(runtime, connect(&mut modem, &client_id, port));
         local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut references));
     }
     println!("## UART wire fractions (QoS 0)");
