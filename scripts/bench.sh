@@ -70,9 +70,11 @@ split() { awk -v want="$1" '/^## / { on = index($0, want) > 0; next } on' <<<"$t
 {
   echo "The same benchmark's in-process modem with its serial line paced as \`at-host --baud N\`"
   echo "paces it (at-host's \`Paced\`: a board's buffered UART, 10 bits per byte each way, a"
-  echo "512-byte transmit buffer, bytes delivered once they have left the line). Outbound, a"
+  echo "512-byte transmit buffer, bytes delivered once they have left the line; the host's bytes"
+  echo "start arriving when the host wrote them, never earlier). Outbound, a"
   echo "publish is its command line and its result one after the other (done at the result, no"
-  echo "subscriber), so the wire limit is the baud rate over both; inbound, URCs back to back."
+  echo "subscriber), so the wire limit is the baud rate over both (less the line's LF, which"
+  echo "arrives while the answer goes out: a line ends at its CR); inbound, URCs back to back."
   split "UART wire fractions"
 } | section wire "UART wire fractions"
 

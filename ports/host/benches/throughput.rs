@@ -38,12 +38,12 @@ use at_core::Profile;
 use at_host::credentials::HostCredentials;
 use at_host::line_rate::LineRate;
 use at_host::modem::{self, Board, Uplink};
-use at_host::serial::memory;
+use at_host::serial::memory::{self, HostEnd};
 use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
 use embedded_io_adapters::tokio_1::FromTokio;
 use minimq::{ConfigBuilder, Publication, QoS, Session, TopicFilter};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::LocalSet;
 
@@ -224,7 +224,7 @@ const LINE_BUFFER: usize = 4096;
 /// thread beside the workload, so the AT path pays the engine, the commands and the
 /// runner, and no socket or thread switch that the direct path does not.
 struct InProcess {
-    host: DuplexStream,
+    host: HostEnd,
     /// Bytes read and not yet matched.
     pending: Vec<u8>,
 }
@@ -612,17 +612,22 @@ impl WireWorkload {
 
     /// Outbound messages/s the wire allows: each publish is its line to the modem and
     /// `\r\nOK\r\n` back (with PUBRAW: line, `\r\nOK\r\n\r\n>`, data, result line), one
-    /// after the other, so the limit counts both directions' bytes.
+    /// after the other, so the limit counts both directions' bytes; but not the line's
+    /// LF: a line ends at its CR, and the answer may go out while the LF comes in (the
+    /// lines are full duplex), as at-core's does.
     fn outbound_limit(&self) -> f64 {
-        let wire_bytes = if self.raw() {
+        let line = if self.raw() {
             raw_line(0, self.size).len()
-                + b"\r\nOK\r\n\r\n>".len()
-                + self.size
-                + b"+MQTTPUBRAW:OK\r\n".len()
         } else {
-            pub_line(0, &payload(self.size)).len() + OK.len()
+            pub_line(0, &payload(self.size)).len()
         };
-        self.bytes_per_second() / wire_bytes as f64
+        let answer = if self.raw() {
+            b"\r\nOK\r\n\r\n>".len() + self.size + b"+MQTTPUBRAW:OK\r\n".len()
+        } else {
+            OK.len()
+        };
+        let overlapped = b"\n".len();
+        self.bytes_per_second() / (line - overlapped + answer) as f64
     }
 
     /// Inbound messages/s the wire allows: URCs back to back.

@@ -8,10 +8,10 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::modem::{self, Board};
-use crate::serial::memory;
+use crate::serial::memory::{self, HostEnd};
 
 /// The power-on line.
 const READY: &[u8] = b"\r\nready\r\n";
@@ -115,14 +115,14 @@ const LINGER: Duration = Duration::from_millis(500);
 
 /// The host end of the serial line, and the transcript it prints.
 struct Host {
-    line: DuplexStream,
+    line: HostEnd,
     timeout: Duration,
     /// Received bytes not printed yet.
     output: Vec<u8>,
 }
 
 impl Host {
-    fn new(line: DuplexStream, timeout: Duration) -> Self {
+    fn new(line: HostEnd, timeout: Duration) -> Self {
         Self {
             line,
             timeout,
