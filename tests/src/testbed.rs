@@ -17,7 +17,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -79,16 +79,26 @@ impl Target {
         }
     }
 
-    /// For the emulated board, a lock that runs its scenarios one at a time (each keeps a
-    /// core busy; in parallel on 2 cores their TLS handshakes and floods would starve).
-    pub fn exclusive(self) -> Option<MutexGuard<'static, ()>> {
-        static EMULATOR: Mutex<()> = Mutex::new(());
+    /// The machine's turn for a scenario on this target: the emulated board's run one at
+    /// a time and alone (each keeps a core busy; beside another scenario's TLS handshakes
+    /// or flood on 2 cores it falls behind the line it should saturate); the host
+    /// simulator's share their turns with one another.
+    pub fn exclusive(self) -> Turn {
+        static MACHINE: RwLock<()> = RwLock::new(());
+        // A scenario that failed poisoned the lock; the next one still runs.
         match self {
-            Self::HostSimulator => None,
-            // A scenario that failed poisoned the lock; the next one still runs.
-            Self::EmulatedRp2040 => Some(EMULATOR.lock().unwrap_or_else(|e| e.into_inner())),
+            Self::HostSimulator => Turn::Shared(MACHINE.read().unwrap_or_else(|e| e.into_inner())),
+            Self::EmulatedRp2040 => Turn::Alone(MACHINE.write().unwrap_or_else(|e| e.into_inner())),
         }
     }
+}
+
+/// A scenario's turn on the machine ([`Target::exclusive`]), held until dropped.
+pub enum Turn {
+    /// Beside other host-simulator scenarios.
+    Shared(RwLockReadGuard<'static, ()>),
+    /// Alone.
+    Alone(RwLockWriteGuard<'static, ()>),
 }
 
 /// A target's modem on a network with a DHCP server and a broker; see the module docs.
@@ -109,7 +119,7 @@ pub struct Testbed {
     pub boot: Duration,
     /// The host simulator's `--state-dir` (its credential store).
     _state: TempDir,
-    _exclusive: Option<MutexGuard<'static, ()>>,
+    _exclusive: Turn,
 }
 
 impl Testbed {

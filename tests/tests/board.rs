@@ -5,8 +5,8 @@
 //! out the modem's address and mosquitto (plain and TLS-PSK, and for the certificate
 //! scenario a listener with a server certificate from a PKI made at test time) in a
 //! namespace, with an SNTP server there where the scenario needs the time. The emulated
-//! board's scenarios run one at a time ([`Target::exclusive`]); when one fails, the
-//! firmware's defmt log is printed decoded.
+//! board's scenarios run one at a time and alone ([`Target::exclusive`]); when one
+//! fails, the firmware's defmt log is printed decoded.
 //!
 //! Needs root, `ip`, `/dev/net/tun`, dnsmasq, mosquitto and its clients, openssl and
 //! python3, and for the emulated board Node.js, the harness's `npm ci`, `defmt-print` and
