@@ -787,6 +787,20 @@ fn refusals_client_id_taken_over_reports_the_loss_and_reconnect_1_fights_bounded
         std::thread::sleep(Duration::from_millis(200));
     }
     figures.record("fight_settled_after_clean_s", secs(cleaned.elapsed()));
+    // The takeovers up to the settling: counted once the broker's log shows a publish
+    // the second sent after it (the log is read as the broker writes it, so a takeover
+    // logged just before the settling may not have been read yet; this one is the
+    // second accepted QoS 1 publish of the test).
+    let received = "Received PUBLISH from same-id (d0, q1, r0, m";
+    let marker = "AT+MQTTPUB=0,\"allowed/t\",\"marker\",1,0";
+    let answer = result_of(&mut second, marker, PUBLISH_DEADLINE);
+    assert!(
+        strip(&strip(&answer, DISCONNECTED), CONNECTED) == echoed(marker, OK),
+        "the second modem's publish once settled: {}\n{}",
+        escape(&answer),
+        second.transcript()
+    );
+    broker.wait_for_log(received, 2, TIMEOUT);
     let takeovers_at_settle = broker
         .log()
         .matches("already connected, closing old connection")
@@ -796,7 +810,7 @@ fn refusals_client_id_taken_over_reports_the_loss_and_reconnect_1_fights_bounded
     std::thread::sleep(Duration::from_secs(2));
     let publish = "AT+MQTTPUB=0,\"allowed/t\",\"settled\",1,0";
     let answer = result_of(&mut second, publish, PUBLISH_DEADLINE);
-    broker.wait_for_log("Received PUBLISH from same-id (d0, q1, r0, m", 1, TIMEOUT);
+    broker.wait_for_log(received, 3, TIMEOUT);
     let takeovers_after = broker
         .log()
         .matches("already connected, closing old connection")
