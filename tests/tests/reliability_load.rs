@@ -692,6 +692,20 @@ struct Planned {
     len: usize,
 }
 
+/// Both ends of the serial connection to `port` as `ss -tni` shows them (windows,
+/// congestion state, timers): when the line's rate falls short, whether TCP between the
+/// host and at-host held it back.
+fn serial_line_state(port: u16) -> String {
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    match std::process::Command::new("ss")
+        .args(["-tnio", "state", "established", &filter])
+        .output()
+    {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(e) => format!("(ss failed: {e})\n"),
+    }
+}
+
 fn flood_topic(qos: u8) -> &'static str {
     if qos == 0 { "flood/q0" } else { "flood/q1" }
 }
@@ -1112,8 +1126,11 @@ fn slow_inbound_flood_at_uart_rate() {
         let tail = transcript
             .get(transcript.len().saturating_sub(3000)..)
             .unwrap_or("");
+        let serial = serial_line_state(modem.addr().port());
+        let log = modem.process().log();
         panic!(
-            "inbound flood, seed {seed}:\n{}\n--- end of the transcript ---\n{tail}",
+            "inbound flood, seed {seed}:\n{}\n--- the serial line's TCP state (ss -tni) ---\n\
+             {serial}--- at-host's standard error ---\n{log}--- end of the transcript ---\n{tail}",
             failures.join("\n")
         );
     }
