@@ -350,6 +350,14 @@ impl Modem {
         self.pending.len() - before
     }
 
+    /// Sets the host's receive buffer on the open connection to `bytes` (as Linux counts
+    /// them, before it doubles the value): the window the host offers shrinks below
+    /// what it announced when the connection was made.
+    pub fn set_receive_buffer(&self, bytes: usize) {
+        nix::sys::socket::setsockopt(&self.stream, nix::sys::socket::sockopt::RcvBuf, &bytes)
+            .unwrap_or_else(|e| panic!("cannot set SO_RCVBUF on the host's socket: {e}"));
+    }
+
     /// Takes every received byte that no call has consumed yet (they stay in the
     /// transcript).
     pub fn take_pending(&mut self) -> Vec<u8> {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use e2e_tests::at::{OK, echoed, subrecv};
-use e2e_tests::{Broker, Modem, Peer, TIMEOUT};
+use e2e_tests::{Broker, Flood, Modem, Peer, TIMEOUT};
 
 /// The most the line may hold between the modem and a host that does not read.
 const LIMIT: usize = 64 * 1024;
@@ -124,5 +124,57 @@ fn a_host_that_does_not_read_stops_the_modem_within_64_kib() {
     assert!(
         total > 4 * LIMIT,
         "the test must offer far more than it allows"
+    );
+}
+
+/// The host's reading pace (a 115200-baud UART) in the narrow-window test.
+const UART_BYTES_PER_SECOND: u32 = 11_520;
+/// The host's receive buffer after connecting in the narrow-window test: its window
+/// closes below the 1024-byte segments the kernel would pick for a 2 KiB one.
+const NARROW_RECEIVE_BUFFER: usize = 1024;
+
+/// A host whose receive window has shrunk after the connection was made still reads at
+/// its own pace. With segments sized at the handshake (half the window then seen) larger
+/// than the window now offered, Linux sends only when its persist timer probes: about a
+/// third of a 115200-baud line, seen in the inbound flood test. at-host's small segments
+/// fit the narrower window.
+#[test]
+fn a_host_with_a_narrowed_window_still_reads_at_its_pace() {
+    let broker = Broker::start();
+    let mut modem = Modem::ready(&[]);
+    modem.mqtt_connect("narrow-window", broker.port());
+    let ate0 = "ATE0";
+    modem.exchange(ate0, &echoed(ate0, OK));
+    modem.exchange("AT+MQTTSUB=0,\"narrow/#\",0", OK);
+    modem.set_receive_buffer(NARROW_RECEIVE_BUFFER);
+    // About 36 KB/s of URCs: three times what the host reads.
+    let flood = Flood::start(
+        broker.port(),
+        "narrow/flood",
+        |n| format!("{n:06} {}", "x".repeat(53)).into_bytes(),
+        400,
+        20_000,
+        Duration::from_secs(30),
+    );
+    // The first second fills the line; the next four are measured.
+    modem.read_paced_for(UART_BYTES_PER_SECOND, Duration::from_secs(1));
+    modem.take_pending();
+    let measured = Duration::from_secs(4);
+    let read = modem.read_paced_for(UART_BYTES_PER_SECOND, measured);
+    modem.take_pending();
+    let budget = UART_BYTES_PER_SECOND as usize * 4;
+    eprintln!(
+        "narrowed window: {read} of {budget} bytes in {measured:?} ({} messages published)",
+        flood.sent()
+    );
+    assert!(
+        flood.running(),
+        "the flood ended before the measurement did ({} messages published)",
+        flood.sent()
+    );
+    assert!(
+        read * 10 >= budget * 9,
+        "the host read {read} bytes in {measured:?}, under 90 % of the {budget} its pace \
+         allows, while the modem had more to send"
     );
 }

@@ -38,7 +38,7 @@ tcp:ADDR   Listen on ADDR (e.g. 127.0.0.1:5000) like a serial-over-TCP bridge.
            that prints `ready`. The bound address is printed to standard error as
            `at-host: listening on IP:PORT` (useful with port 0). The socket's
            buffers are kept small (2 KiB SO_SNDBUF and SO_RCVBUF), so that a host
-           that reads slowly pushes back on the modem as a UART does: about 6.5 KB
+           that reads slowly pushes back on the modem as a UART does: about 5 KB
            of output wait in the line when the host's own receive buffer is as
            small, and up to 1 KiB more in the modem's write buffer.";
 

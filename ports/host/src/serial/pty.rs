@@ -10,7 +10,7 @@
 //! the rest of what a write is allowed. Measured on Linux 6.18 (a host that stopped
 //! reading, the modem's writes to the master counted with strace), the modem gets about
 //! 16 KB into the line before it blocks: 4095 in the line discipline, about 12 KB in the
-//! flip buffers. That is 1.4 s of a 115200-baud UART, against about 6.5 KB for the TCP
+//! flip buffers. That is 1.4 s of a 115200-baud UART, against about 5 KB for the TCP
 //! serial line (see `tcp.rs`); a host that must see a UART's push-back should use
 //! `--serial tcp:`.
 

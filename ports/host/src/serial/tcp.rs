@@ -12,6 +12,11 @@
 //! space the modem's output waits only until the engine flushes, in a buffer of
 //! [`WRITE_BUFFER_BYTES`] (a UART driver's transmit buffer): URCs written one after the
 //! other go out in one send, not one per write.
+//!
+//! Segments are kept small too ([`SEGMENT_BYTES`]): with buffers this small, a host that
+//! reads slowly can leave a receive window below the segment size the kernel chose (half
+//! the largest window seen, 1024 bytes here), and Linux then sends only when its persist
+//! timer probes, about 800 bytes every 200 ms: a third of a 115200-baud line.
 
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
@@ -28,11 +33,16 @@ use crate::serial::tcp_receiver::{TcpReceiver, stamp_arrivals};
 /// bookkeeping (and raises a send buffer to its 4608-byte minimum) and counts each
 /// segment's overhead against it. Measured on loopback with a host whose own receive
 /// buffer is as small (tests/tests/serial_backpressure.rs), a host that stops reading
-/// stops the modem after about 6.5 KB (3.8 KB in this send queue, 2.7 KB in the host's
-/// receive queue; [`WRITE_BUFFER_BYTES`] more can wait in user space): half a second of
-/// a 115200-baud UART. With 4096 here it was 13 KB,
+/// stops the modem after about 5.1 KB (3.1 KB in this send queue, 2.0 KB in the host's
+/// receive queue, in [`SEGMENT_BYTES`] segments; [`WRITE_BUFFER_BYTES`] more can wait in
+/// user space): under half a second of a 115200-baud UART. With 4096 here it was 13 KB,
 /// over a second of it; with the kernel's defaults 2.8 MB.
 pub const SOCKET_BUFFER_BYTES: usize = 2048;
+
+/// The largest TCP segment of the serial connection (`TCP_MAXSEG`, set on the listener
+/// so that the accepted connections send no larger ones): a few of them fit any window a
+/// host that reads slowly leaves open.
+pub const SEGMENT_BYTES: u32 = 256;
 
 /// The modem's output held between the engine's flushes (a larger write goes straight
 /// through).
@@ -109,6 +119,7 @@ fn listen_on(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let size = u32::try_from(SOCKET_BUFFER_BYTES).unwrap_or(u32::MAX);
     socket.set_send_buffer_size(size)?;
     socket.set_recv_buffer_size(size)?;
+    setsockopt(&socket, sockopt::TcpMaxSeg, &SEGMENT_BYTES)?;
     socket.bind(addr)?;
     socket.listen(1024)
 }
