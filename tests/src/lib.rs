@@ -56,7 +56,7 @@ pub use broker::Broker;
 pub use dhcp::DhcpServer;
 pub use emulator::FirmwareLog;
 pub use flood::Flood;
-pub use modem::{HOST_RECEIVE_BUFFER, Modem, TIMEOUT};
+pub use modem::{HOST_RECEIVE_BUFFER, Modem, TIMEOUT, UART_BYTES_PER_SECOND};
 pub use netns::{TapNetwork, require_tap_support};
 pub use netns_broker::{NamespaceBroker, NamespaceFlood};
 pub use peer::{Message, Peer};

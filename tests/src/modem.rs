@@ -21,6 +21,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// does. Linux doubles the value for its bookkeeping.
 pub const HOST_RECEIVE_BUFFER: usize = 2048;
 
+/// A 115200-baud UART's bytes a second (10 bits a byte, 8N1): the pace a host of the
+/// serial line reads at in the tests that model one.
+pub const UART_BYTES_PER_SECOND: u32 = 11_520;
+
 /// Who wrote a part of the transcript.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Side {

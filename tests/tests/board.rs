@@ -21,7 +21,10 @@ use e2e_tests::at::{
 };
 use e2e_tests::emulator::{Ethernet, start_rp2040};
 use e2e_tests::figures::Figures;
-use e2e_tests::{Modem, NamespaceBroker, SntpServer, SntpTime, TIMEOUT, Target, Testbed, escape};
+use e2e_tests::{
+    Modem, NamespaceBroker, SntpServer, SntpTime, TIMEOUT, Target, Testbed, UART_BYTES_PER_SECOND,
+    escape,
+};
 use nix::sys::signal::Signal;
 
 /// The bound of a TLS 1.3-PSK handshake on the emulated board (4-7 s of wall time when
@@ -496,8 +499,6 @@ fn broker_restart_with_reconnect(target: Target) {
         .record("restart_to_connected_ms", reconnected.as_millis());
 }
 
-/// A UART at 115200 baud carries 11,520 bytes a second: the host reads at that pace.
-const UART_BYTES_PER_SECOND: u32 = 11_520;
 /// The flood: 64-byte QoS 0 messages, 400 a second (3.5 times what the line carries).
 const FLOOD_PER_SECOND: u32 = 400;
 const FLOOD_TOPIC: &str = "flood/data";

@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use e2e_tests::at::{CONNECTED, DISCONNECTED, ERROR, OK, echoed, subrecv};
-use e2e_tests::{Broker, Flood, Modem, Peer, TIMEOUT, escape};
+use e2e_tests::{Broker, Flood, Modem, Peer, TIMEOUT, UART_BYTES_PER_SECOND, escape};
 
 /// `AT+MQTTPUB`'s bound for its PUBACK (SPEC.md section 6).
 const PUBLISH_BOUND: Duration = Duration::from_secs(15);
@@ -194,8 +194,6 @@ fn tcp_broker_frozen_then_killed_while_publish_waits() {
     broker_frozen_then_killed_while_publish_waits(Scheme::Tcp);
 }
 
-/// A 115200-baud UART: 11,520 bytes a second (8N1).
-const UART_BYTES_PER_SECOND: u32 = 11_520;
 /// The flood: 64-byte QoS 0 messages at 400 a second, about 40 KB/s of URCs: three and
 /// a half times what the UART carries.
 const FLOOD_PER_SECOND: u32 = 400;

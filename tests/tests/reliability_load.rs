@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use e2e_tests::figures::Figures;
 use e2e_tests::hostile::{Answer, Final, HostLine, XorShift, seed_from_env};
 use e2e_tests::memory::resident_kib;
-use e2e_tests::{Broker, Modem, Peer, escape};
+use e2e_tests::{Broker, Modem, Peer, UART_BYTES_PER_SECOND, escape};
 
 // ---------------------------------------------------------------------------------
 // Hostile host input
@@ -665,8 +665,6 @@ fn slow_hostile_host_input() {
 // Inbound flood at 115200 baud
 // ---------------------------------------------------------------------------------
 
-/// A 115200-baud UART: 11,520 bytes a second (8N1).
-const UART_BYTES_PER_SECOND: u32 = 11_520;
 /// Messages the peer publishes.
 const FLOOD_MESSAGES: usize = 10_000;
 /// Every this many messages one is large.
@@ -692,7 +690,7 @@ struct Planned {
     len: usize,
 }
 
-/// Both ends of the serial connection to `port` as `ss -tni` shows them (windows,
+/// Both ends of the serial connection to `port` as `ss -tnio` shows them (windows,
 /// congestion state, timers): when the line's rate falls short, whether TCP between the
 /// host and at-host held it back.
 fn serial_line_state(port: u16) -> String {
@@ -1129,7 +1127,7 @@ fn slow_inbound_flood_at_uart_rate() {
         let serial = serial_line_state(modem.addr().port());
         let log = modem.process().log();
         panic!(
-            "inbound flood, seed {seed}:\n{}\n--- the serial line's TCP state (ss -tni) ---\n\
+            "inbound flood, seed {seed}:\n{}\n--- the serial line's TCP state (ss -tnio) ---\n\
              {serial}--- at-host's standard error ---\n{log}--- end of the transcript ---\n{tail}",
             failures.join("\n")
         );

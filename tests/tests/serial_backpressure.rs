@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use e2e_tests::at::{OK, echoed, subrecv};
-use e2e_tests::{Broker, Flood, Modem, Peer, TIMEOUT};
+use e2e_tests::{Broker, Flood, Modem, Peer, TIMEOUT, UART_BYTES_PER_SECOND};
 
 /// The most the line may hold between the modem and a host that does not read.
 const LIMIT: usize = 64 * 1024;
@@ -127,8 +127,6 @@ fn a_host_that_does_not_read_stops_the_modem_within_64_kib() {
     );
 }
 
-/// The host's reading pace (a 115200-baud UART) in the narrow-window test.
-const UART_BYTES_PER_SECOND: u32 = 11_520;
 /// The host's receive buffer after connecting in the narrow-window test: its window
 /// closes below the 1024-byte segments the kernel would pick for a 2 KiB one.
 const NARROW_RECEIVE_BUFFER: usize = 1024;
@@ -159,10 +157,11 @@ fn a_host_with_a_narrowed_window_still_reads_at_its_pace() {
     // The first second fills the line; the next four are measured.
     modem.read_paced_for(UART_BYTES_PER_SECOND, Duration::from_secs(1));
     modem.take_pending();
-    let measured = Duration::from_secs(4);
+    let seconds = 4;
+    let measured = Duration::from_secs(u64::from(seconds));
     let read = modem.read_paced_for(UART_BYTES_PER_SECOND, measured);
     modem.take_pending();
-    let budget = UART_BYTES_PER_SECOND as usize * 4;
+    let budget = (UART_BYTES_PER_SECOND * seconds) as usize;
     eprintln!(
         "narrowed window: {read} of {budget} bytes in {measured:?} ({} messages published)",
         flood.sent()
