@@ -62,30 +62,47 @@ impl<R: Read, W: Write> Port<'_, R, W> {
         self.eof || self.ended.is_some()
     }
 
-    /// Reads more input; cancel-safe.
+    /// Reads more input into the inbox; cancel-safe.
     async fn fill(&mut self) {
         if self.closed() {
             return pending().await;
         }
         let read = self.rx.read(&mut self.inbox.chunk).await;
+        let n = self.took(read.map_err(|e| embedded_io_async::Error::kind(&e)));
+        if n > 0 {
+            self.inbox.start = 0;
+            self.inbox.end = n;
+        }
+    }
+
+    /// Reads input straight into `dest` (not empty), past the inbox, which the caller
+    /// has emptied; returns the bytes read (0 at end of input or on an error, which it
+    /// records). Cancel-safe.
+    async fn read_into(&mut self, dest: &mut [u8]) -> usize {
+        if self.closed() {
+            return pending().await;
+        }
+        let read = self.rx.read(dest).await;
+        self.took(read.map_err(|e| embedded_io_async::Error::kind(&e)))
+    }
+
+    /// Books what a read brought: its byte count, or 0 at end of input or on an error
+    /// (a line gone ends the run; any other only damaged input).
+    fn took(&mut self, read: Result<usize, ErrorKind>) -> usize {
         self.inbox.urc_turn = true;
         match read {
             Ok(0) => self.eof = true,
             Ok(n) => {
-                self.inbox.start = 0;
-                self.inbox.end = n;
                 self.inbox.last_input = Instant::now();
+                return n;
             }
-            Err(e) => {
-                let kind = embedded_io_async::Error::kind(&e);
-                if line_gone(kind) {
-                    warn!("UART line gone ({:?}): the run ends", kind);
-                    self.ended.get_or_insert(kind);
-                } else {
-                    self.fault = Some(kind);
-                }
+            Err(kind) if line_gone(kind) => {
+                warn!("UART line gone ({:?}): the run ends", kind);
+                self.ended.get_or_insert(kind);
             }
+            Err(kind) => self.fault = Some(kind),
         }
+        0
     }
 
     fn write_failed(&mut self, kind: ErrorKind) {
@@ -399,29 +416,42 @@ impl<R: Read, W: Write, const URC: usize> Context for Session<'_, '_, '_, R, W, 
         let deadline = crate::deadline_after(self.state.config.raw_data_timeout);
         let mut filled = 0;
         let mut first = true;
-        while filled < dest.len() {
-            while filled < dest.len() {
-                let Some(byte) = self.port.next_byte() else {
-                    break;
+        while let Some(rest) = dest.get_mut(filled..).filter(|rest| !rest.is_empty()) {
+            // Input already read goes first; then reads land straight in `dest`.
+            let buffered = self.port.inbox.take(rest.len());
+            let got = if buffered.is_empty() {
+                if self.port.closed() {
+                    return Err(RawDataTimeout);
+                }
+                let Ok(got) = with_deadline(deadline, self.port.read_into(rest)).await else {
+                    return Err(RawDataTimeout);
                 };
-                if core::mem::take(&mut first) && self.state.assembler.swallow_before_raw(byte) {
-                    continue;
+                if self.take_fault() {
+                    // Bytes were damaged or lost: the data cannot be trusted.
+                    return Err(RawDataTimeout);
                 }
-                if let Some(slot) = dest.get_mut(filled) {
-                    *slot = byte;
+                got
+            } else {
+                if let Some(into) = rest.get_mut(..buffered.len()) {
+                    into.copy_from_slice(buffered);
                 }
-                filled += 1;
-            }
-            if filled == dest.len() {
-                break;
-            }
-            if self.port.closed() || with_deadline(deadline, self.port.fill()).await.is_err() {
+                buffered.len()
+            };
+            let Some(got_bytes) = rest.get_mut(..got) else {
                 return Err(RawDataTimeout);
-            }
-            if self.take_fault() {
-                // Bytes were damaged or lost: the data cannot be trusted.
-                return Err(RawDataTimeout);
-            }
+            };
+            // The LF of the command line's CR LF may lead the data: it is not data.
+            let swallowed = match got_bytes.first() {
+                Some(&byte)
+                    if core::mem::take(&mut first)
+                        && self.state.assembler.swallow_before_raw(byte) =>
+                {
+                    got_bytes.copy_within(1.., 0);
+                    1
+                }
+                _ => 0,
+            };
+            filled += got - swallowed;
         }
         // The prompt exchange is complete: what follows is a new part of the response.
         self.wrote = false;

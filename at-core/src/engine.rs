@@ -146,6 +146,14 @@ impl Inbox {
         self.start += 1;
         Some(byte)
     }
+
+    /// Takes up to `max` unconsumed bytes at once.
+    pub(crate) fn take(&mut self, max: usize) -> &[u8] {
+        let start = self.start;
+        let n = self.end.saturating_sub(start).min(max);
+        self.start = start + n;
+        self.chunk.get(start..start + n).unwrap_or_default()
+    }
 }
 
 /// The state the drivers share while a command runs.
