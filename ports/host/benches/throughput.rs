@@ -32,6 +32,7 @@
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use at_core::Profile;
@@ -67,6 +68,32 @@ const TOPIC: &str = "bench/out";
 const INBOUND_TOPIC: &str = "bench/in";
 /// The last inbound message: its arrival ends a run (a positive end marker).
 const SENTINEL: &[u8] = b"end-of-run";
+
+/// Reads and deliveries done so far on every path: the [`watchdog`]'s sign of progress.
+static PROGRESS: AtomicUsize = AtomicUsize::new(0);
+
+/// Notes one step of progress for the [`watchdog`].
+fn progress() {
+    PROGRESS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Ends the benchmark with an error when no path has made progress for [`WAIT`]. The
+/// in-process modem's reads carry no timer of their own, as direct minimq's do not: a
+/// timeout on each read would add a timer wheel entry per read to the AT path alone.
+fn watchdog() {
+    std::thread::spawn(|| {
+        let mut seen = PROGRESS.load(Ordering::Relaxed);
+        loop {
+            std::thread::sleep(WAIT);
+            let now = PROGRESS.load(Ordering::Relaxed);
+            if now == seen {
+                eprintln!("throughput: no read or delivery for {WAIT:?}: a path hung");
+                std::process::exit(1);
+            }
+            seen = now;
+        }
+    });
+}
 
 struct Figures {
     rate: f64,
@@ -120,6 +147,7 @@ fn pub_line(qos: u8, data: &[u8]) -> String {
 fn delivered(peer: Option<&mut Peer>, size: usize) {
     if let Some(peer) = peer {
         let (topic, payload, _, _) = peer.recv(WAIT);
+        progress();
         assert_eq!(
             (topic.as_str(), payload.len()),
             (TOPIC, size),
@@ -156,7 +184,9 @@ impl AtLine for Modem {
     }
 
     async fn read_until(&mut self, marker: &[u8]) -> Vec<u8> {
-        refuse_errors(Modem::read_until(self, marker, WAIT))
+        let seen = refuse_errors(Modem::read_until(self, marker, WAIT));
+        progress();
+        seen
     }
 }
 
@@ -277,11 +307,9 @@ impl AtLine for InProcess {
             // Straight into the spare capacity: the host's side of the line costs no
             // zeroing or copying that the direct path does not pay.
             self.pending.reserve(LINE_BUFFER);
-            let read = tokio::time::timeout(WAIT, self.host.read_buf(&mut self.pending))
-                .await
-                .expect("the in-process modem's answer")
-                .unwrap();
+            let read = self.host.read_buf(&mut self.pending).await.unwrap();
             assert!(read > 0, "the in-process modem ended its output");
+            progress();
         }
     }
 }
@@ -458,6 +486,7 @@ async fn minimq_inbound(port: u16, count: usize, size: usize) -> (usize, f64) {
     let mut start = None;
     loop {
         let message = conn.recv().await.unwrap();
+        progress();
         start.get_or_insert_with(Instant::now);
         if message.payload() == SENTINEL {
             break;
@@ -739,6 +768,7 @@ fn main() {
     // before (Nagle's algorithm, mosquitto's default): otherwise an occasional 40 ms
     // stall of the subscriber's delivery, on either path, decides a workload's rate.
     let broker = Broker::with_config(&["set_tcp_nodelay true"]);
+    watchdog();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
