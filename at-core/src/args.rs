@@ -26,10 +26,10 @@ pub enum ArgErrorKind {
     OutOfRange,
     /// The line has a number of fields the command does not accept.
     Count {
-        /// The number of fields the command needs (its minimum or maximum).
-        need: usize,
+        /// The number of fields the command needs (its minimum or maximum), at most 255.
+        need: u8,
         /// The number of fields the line has.
-        given: usize,
+        given: u8,
     },
 }
 
@@ -37,10 +37,36 @@ pub enum ArgErrorKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ArgError {
-    /// The 0-based index of the field.
-    pub index: usize,
+    /// The 0-based index of the field, at most 255.
+    pub index: u8,
     /// What is wrong with it.
     pub kind: ArgErrorKind,
+}
+
+/// `n` as a field number of an [`ArgError`]: saturated at 255, as in the error code.
+fn field_number(n: usize) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
+}
+
+impl ArgError {
+    /// `kind` at field `index`.
+    fn at(index: usize, kind: ArgErrorKind) -> Self {
+        Self {
+            index: field_number(index),
+            kind,
+        }
+    }
+
+    /// A field count of `given` where the command needs `need`, found at field `index`.
+    fn count(index: usize, need: usize, given: usize) -> Self {
+        Self::at(
+            index,
+            ArgErrorKind::Count {
+                need: field_number(need),
+                given: field_number(given),
+            },
+        )
+    }
 }
 
 impl core::fmt::Display for ArgError {
@@ -66,7 +92,9 @@ impl core::error::Error for ArgError {}
 impl From<ArgError> for ErrorCode {
     fn from(err: ArgError) -> Self {
         match err.kind {
-            ArgErrorKind::Count { need, given } => ErrorCode::parameter_count(need, given),
+            ArgErrorKind::Count { need, given } => {
+                ErrorCode::parameter_count(usize::from(need), usize::from(given))
+            }
             ArgErrorKind::OutOfRange => ErrorCode::INVALID_PARAMETER,
             _ => ErrorCode::PARSE_FAILED,
         }
@@ -182,7 +210,7 @@ impl<'a> Args<'a> {
         let mut lengths = [NOT_CACHED; CACHED_FIELDS];
         loop {
             let tail = params.get(offset..).unwrap_or_default();
-            let (len, more) = field_extent(tail).map_err(|kind| ArgError { index: count, kind })?;
+            let (len, more) = field_extent(tail).map_err(|kind| ArgError::at(count, kind))?;
             if let Some(slot) = lengths.get_mut(count) {
                 *slot = u16::try_from(len).unwrap_or(NOT_CACHED);
             }
@@ -239,20 +267,11 @@ impl<'a> Args<'a> {
         } else {
             return Ok(());
         };
-        Err(ArgError {
-            index: self.count,
-            kind: ArgErrorKind::Count {
-                need,
-                given: self.count,
-            },
-        })
+        Err(ArgError::count(self.count, need, self.count))
     }
 
     fn error(&self, kind: ArgErrorKind) -> ArgError {
-        ArgError {
-            index: self.index.saturating_sub(1),
-            kind,
-        }
+        ArgError::at(self.index.saturating_sub(1), kind)
     }
 
     fn next_field(&mut self) -> Result<Field<'a>, ArgError> {
@@ -264,10 +283,7 @@ impl<'a> Args<'a> {
         let (len, more) = match self.lengths.get(self.index) {
             // `new` found this field: a comma follows unless it is the last.
             Some(&len) if len != NOT_CACHED => (usize::from(len), self.index + 1 < self.count),
-            _ => field_extent(buf).map_err(|kind| ArgError {
-                index: self.index,
-                kind,
-            })?,
+            _ => field_extent(buf).map_err(|kind| ArgError::at(self.index, kind))?,
         };
         self.index += 1;
         // `len` lies within `buf` (both come from the same line); the `min` lets the
@@ -347,13 +363,7 @@ impl<'a> Args<'a> {
     /// Fails if any field is left unread.
     pub fn finish(&self) -> Result<(), ArgError> {
         if self.index < self.count {
-            return Err(ArgError {
-                index: self.index,
-                kind: ArgErrorKind::Count {
-                    need: self.index,
-                    given: self.count,
-                },
-            });
+            return Err(ArgError::count(self.index, self.index, self.count));
         }
         Ok(())
     }
@@ -532,6 +542,38 @@ mod tests {
                 })
             );
         });
+    }
+
+    /// Field numbers past 255 are reported as 255, as the error code carries them.
+    #[test]
+    fn field_numbers_past_255_saturate() {
+        let mut text = [b','; 299];
+        let mut args = Args::new(&mut text).expect("300 omitted fields");
+        assert_eq!(args.len(), 300);
+        assert_eq!(
+            args.expect_count(1..=1),
+            Err(ArgError {
+                index: 255,
+                kind: ArgErrorKind::Count {
+                    need: 1,
+                    given: 255
+                }
+            })
+        );
+        for _ in 0..299 {
+            assert_eq!(args.opt_str(), Ok(None));
+        }
+        assert_eq!(
+            args.finish(),
+            Err(ArgError {
+                index: 255,
+                kind: ArgErrorKind::Count {
+                    need: 255,
+                    given: 255
+                }
+            })
+        );
+        assert_eq!(args.str().map_err(|e| e.index), Err(255));
     }
 
     #[test]
