@@ -12,8 +12,9 @@
 //! IP address (RFC 6066 forbids addresses as server names). It is the name the server
 //! certificate must carry; with no server name, the certificate must carry the address.
 
-use core::net::IpAddr;
-use core::str::FromStr;
+use core::net::Ipv4Addr;
+#[cfg(feature = "tls-cert")]
+use core::{net::IpAddr, str::FromStr};
 
 use at_core::{ErrorCode, Profile};
 use heapless::Vec;
@@ -132,6 +133,14 @@ fn sni(config: &MqttConfig) -> &str {
     sni
 }
 
+/// Whether `host` is an IP address, which RFC 6066 forbids as a server name: an IPv4
+/// address, or anything with a colon, as IPv6 addresses have and host names never do.
+/// (The image without `tls-cert` then links only the IPv4 parser, which connecting
+/// uses too.)
+fn is_ip_literal(host: &str) -> bool {
+    host.parse::<Ipv4Addr>().is_ok() || host.contains(':')
+}
+
 /// The handshake for `config`; `loaded` are a certificate scheme's credentials.
 pub(crate) fn handshake<'p>(
     config: &'p MqttConfig,
@@ -141,13 +150,12 @@ pub(crate) fn handshake<'p>(
 ) -> Handshake<'p> {
     let host = config.target.host.as_str();
     let sni = sni(config);
-    let ip = IpAddr::from_str(host).ok();
     let server_name = if !sni.is_empty() {
         Some(sni)
-    } else if ip.is_none() {
-        Some(host)
-    } else {
+    } else if is_ip_literal(host) {
         None
+    } else {
+        Some(host)
     };
     let psk = match kind(config.scheme(), profile) {
         Some(Kind::Psk) => config
@@ -161,6 +169,38 @@ pub(crate) fn handshake<'p>(
         server_name,
         alpn,
         #[cfg(feature = "tls-cert")]
-        cert: loaded.map(|loaded| (loaded, ip.filter(|_| sni.is_empty()))),
+        cert: loaded.map(|loaded| {
+            let ip = IpAddr::from_str(host).ok();
+            (loaded, ip.filter(|_| sni.is_empty()))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ip_literal;
+
+    /// IPv4 and IPv6 addresses are no server names; host names are, whatever their
+    /// digits.
+    #[test]
+    fn addresses_are_told_from_host_names() {
+        for address in [
+            "192.0.2.7",
+            "127.0.0.1",
+            "::1",
+            "2001:db8::7",
+            "::ffff:192.0.2.7",
+        ] {
+            assert!(is_ip_literal(address), "{address}");
+        }
+        for name in [
+            "broker.example",
+            "localhost",
+            "192.0.2.7.example",
+            "1.2.3",
+            "256.1.1.1",
+        ] {
+            assert!(!is_ip_literal(name), "{name}");
+        }
     }
 }
