@@ -45,17 +45,18 @@ pub fn topic_filter(filter: &[u8]) -> Result<&str, ErrorCode> {
     if !wildcard {
         return Ok(text);
     }
-    let mut levels = text.split('/').peekable();
-    while let Some(level) = levels.next() {
-        let last = levels.peek().is_none();
-        let valid = match level {
-            "+" => true,
-            "#" => last,
-            other => !other.bytes().any(|b| b == b'+' || b == b'#'),
-        };
-        if !valid {
-            return Err(TOPIC_READ_FAILED);
+    // Each wildcard must fill its level: `+` any level, `#` only the last.
+    let fills_its_level = filter.iter().enumerate().all(|(i, &byte)| {
+        let starts_level = i == 0 || filter.get(i - 1) == Some(&b'/');
+        let next = filter.get(i + 1);
+        match byte {
+            b'+' => starts_level && matches!(next, None | Some(b'/')),
+            b'#' => starts_level && next.is_none(),
+            _ => true,
         }
+    });
+    if !fills_its_level {
+        return Err(TOPIC_READ_FAILED);
     }
     Ok(text)
 }
@@ -96,6 +97,34 @@ mod tests {
                 Err(TOPIC_READ_FAILED),
                 "{bad}"
             );
+        }
+    }
+
+    /// Every filter of up to 6 bytes of `a`, `/`, `+` and `#` is accepted exactly when
+    /// each of its levels is `+`, a `#` that is the last level, or free of wildcards.
+    #[test]
+    fn wildcards_are_accepted_exactly_when_they_fill_their_level() {
+        fn by_levels(filter: &str) -> bool {
+            let levels: Vec<&str> = filter.split('/').collect();
+            levels.iter().enumerate().all(|(i, level)| match *level {
+                "+" => true,
+                "#" => i + 1 == levels.len(),
+                other => !other.contains(['+', '#']),
+            })
+        }
+        let mut filters = vec![String::new()];
+        for _ in 0..6 {
+            filters = filters
+                .iter()
+                .flat_map(|f| ['a', '/', '+', '#'].map(|c| format!("{f}{c}")))
+                .collect();
+            for filter in &filters {
+                assert_eq!(
+                    topic_filter(filter.as_bytes()).is_ok(),
+                    by_levels(filter),
+                    "{filter}"
+                );
+            }
         }
     }
 }
