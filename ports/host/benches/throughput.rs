@@ -295,9 +295,7 @@ impl InProcess {
         connect(&mut modem, client_id, port).await;
         modem
     }
-}
 
-impl InProcess {
     /// Reads until `pending` holds `marker`; returns the end of its first match.
     async fn matched(&mut self, marker: &[u8]) -> usize {
         // Where the search resumes: bytes before it cannot start a match.
