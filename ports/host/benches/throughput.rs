@@ -43,6 +43,7 @@ use at_host::serial::memory::{self, HostEnd};
 use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
 use embedded_io_adapters::tokio_1::FromTokio;
+use memchr::memmem;
 use minimq::{ConfigBuilder, Publication, QoS, Session, TopicFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -54,8 +55,10 @@ const PUBLISHES: usize = 1500;
 const ROUNDS: usize = 30;
 /// Publishes per wire workload (at 115200 baud a 512-byte one takes 50 ms).
 const WIRE_PUBLISHES: usize = 300;
-/// Messages per inbound workload.
-const INBOUND: usize = 2000;
+/// Messages per inbound flood.
+const INBOUND: usize = 20_000;
+/// Inbound floods per path, the paths taking turns; each path's figure is its median.
+const INBOUND_ROUNDS: usize = 7;
 /// The inbound payload size.
 const INBOUND_BYTES: usize = 64;
 const PAYLOADS: [usize; 3] = [16, 128, 512];
@@ -301,10 +304,7 @@ impl InProcess {
         // Where the search resumes: bytes before it cannot start a match.
         let mut searched = 0;
         loop {
-            if let Some(at) = self.pending[searched..]
-                .windows(marker.len())
-                .position(|w| w == marker)
-            {
+            if let Some(at) = memmem::find(&self.pending[searched..], marker) {
                 return searched + at + marker.len();
             }
             searched = self.pending.len().saturating_sub(marker.len() - 1);
@@ -458,10 +458,7 @@ fn sentinel_urc() -> Vec<u8> {
 
 /// The `+MQTTSUBRECV` URCs in `bytes`.
 fn urcs(bytes: &[u8]) -> usize {
-    bytes
-        .windows(b"+MQTTSUBRECV:".len())
-        .filter(|w| w == b"+MQTTSUBRECV:")
-        .count()
+    memmem::find_iter(bytes, b"+MQTTSUBRECV:").count()
 }
 
 /// Subscribes `modem` to the inbound topic, floods it, counts `+MQTTSUBRECV` URCs until
@@ -485,6 +482,13 @@ async fn at_inbound(modem: &mut impl AtLine, port: u16, count: usize, size: usiz
         received,
         received.saturating_sub(1) as f64 / elapsed.as_secs_f64(),
     )
+}
+
+/// One path's floods as (messages received in all, median messages per second).
+fn floods(mut rounds: Vec<(usize, f64)>) -> (usize, f64) {
+    let received = rounds.iter().map(|&(count, _)| count).sum();
+    rounds.sort_by(|a, b| a.1.total_cmp(&b.1));
+    (received, rounds[rounds.len() / 2].1)
 }
 
 /// The same flood received directly on minimq.
@@ -596,25 +600,38 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
             }
         }
     }
-    let (inside_count, inside_rate) = local.block_on(
-        runtime,
-        at_inbound(&mut in_process, port, INBOUND, INBOUND_BYTES),
-    );
-    let (outside_count, outside_rate) = local.block_on(
-        runtime,
-        at_inbound(&mut process, port, INBOUND, INBOUND_BYTES),
-    );
-    let (direct_count, direct_rate) =
-        local.block_on(runtime, minimq_inbound(port, INBOUND, INBOUND_BYTES));
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    let mut direct = Vec::new();
+    for round in 0..INBOUND_ROUNDS {
+        // Each round starts with another path, so that no path always follows the same one.
+        for turn in 0..3 {
+            match (round + turn) % 3 {
+                0 => inside.push(local.block_on(
+                    runtime,
+                    at_inbound(&mut in_process, port, INBOUND, INBOUND_BYTES),
+                )),
+                1 => outside.push(local.block_on(
+                    runtime,
+                    at_inbound(&mut process, port, INBOUND, INBOUND_BYTES),
+                )),
+                _ => direct
+                    .push(local.block_on(runtime, minimq_inbound(port, INBOUND, INBOUND_BYTES))),
+            }
+        }
+    }
+    let ((inside_count, inside_rate), (outside_count, outside_rate), (direct_count, direct_rate)) =
+        (floods(inside), floods(outside), floods(direct));
+    let sent = INBOUND * INBOUND_ROUNDS;
     let ratio = inside_rate / direct_rate;
     ratios.push(format!(
         "| inbound QoS 0, {INBOUND_BYTES} B (`+MQTTSUBRECV`; {inside_count} and {direct_count} \
-         of {INBOUND} arrived) | {inside_rate:.0} | - | - | {direct_rate:.0} | - | - \
+         of {sent} arrived) | {inside_rate:.0} | - | - | {direct_rate:.0} | - | - \
          | {ratio:.2} | {} |",
         verdict(ratio, RATIO_TARGET)
     ));
     references.push(format!(
-        "| inbound QoS 0, {INBOUND_BYTES} B ({outside_count} of {INBOUND} arrived) \
+        "| inbound QoS 0, {INBOUND_BYTES} B ({outside_count} of {sent} arrived) \
          | {outside_rate:.0} | - | - | {:.2} |",
         outside_rate / direct_rate
     ));
