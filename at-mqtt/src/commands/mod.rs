@@ -143,20 +143,17 @@ impl<const PAYLOAD: usize, const SUBS: usize> CommandSet for MqttCommands<'_, PA
             (MqttCommand::Conn, Form::Query) => conn::query(client, cx).await,
             (MqttCommand::Sub, Form::Query) => subscribe::query(client, cx).await,
             (MqttCommand::UserCfg, _) => user_cfg::UserCfg::parse(&mut args)?.apply(client),
-            (MqttCommand::LongClientId, _) => {
-                long(&mut args, Credential::ClientId, PAYLOAD)?
-                    .run(client, cx)
-                    .await
-            }
-            (MqttCommand::LongUsername, _) => {
-                long(&mut args, Credential::Username, PAYLOAD)?
-                    .run(client, cx)
-                    .await
-            }
-            (MqttCommand::LongPassword, _) => {
-                long(&mut args, Credential::Password, PAYLOAD)?
-                    .run(client, cx)
-                    .await
+            // One await of one future type for the three: one state in this future.
+            (
+                MqttCommand::LongClientId | MqttCommand::LongUsername | MqttCommand::LongPassword,
+                _,
+            ) => {
+                let credential = match command {
+                    MqttCommand::LongClientId => Credential::ClientId,
+                    MqttCommand::LongUsername => Credential::Username,
+                    _ => Credential::Password,
+                };
+                long(&mut args, credential, PAYLOAD)?.run(client, cx).await
             }
             (MqttCommand::Psk, _) => psk::Psk::parse(&mut args)?.apply(client),
             (MqttCommand::ConnCfg, _) => {
