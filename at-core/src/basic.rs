@@ -89,25 +89,25 @@ pub(crate) async fn execute<C: Context, S: CommandSet>(
         // Run by `execute_at_once`.
         Basic::At | Basic::EchoOff | Basic::EchoOn | Basic::Restart => {}
         Basic::Version => {
-            let mut line = LineBuf::<96>::new();
-            line.push_str("AT version:");
-            line.push_str(config.firmware_version);
-            line.push_str("(at-mqtt-modem)");
-            cx.write_line(line.as_bytes()).await;
-            line.clear();
-            line.push_str("Protocol profile:");
-            line.push_str(config.profile.name());
-            cx.write_line(line.as_bytes()).await;
-            let build: &[u8] = if cfg!(debug_assertions) {
-                b"Build profile:debug"
+            let build = if cfg!(debug_assertions) {
+                "debug"
             } else {
-                b"Build profile:release"
+                "release"
             };
-            cx.write_line(build).await;
-            line.clear();
-            line.push_str("Board:");
-            line.push_str(config.board);
-            cx.write_line(line.as_bytes()).await;
+            // Line by line through one write: one await in this future for the four.
+            let lines = [
+                ["AT version:", config.firmware_version, "(at-mqtt-modem)"],
+                ["Protocol profile:", config.profile.name(), ""],
+                ["Build profile:", build, ""],
+                ["Board:", config.board, ""],
+            ];
+            for parts in lines {
+                let mut line = LineBuf::<96>::new();
+                for part in parts {
+                    line.push_str(part);
+                }
+                cx.write_line(line.as_bytes()).await;
+            }
         }
         Basic::Commands => {
             let rows = Basic::TABLE
