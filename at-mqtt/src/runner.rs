@@ -205,24 +205,25 @@ impl<'a, N: Network, const URC: usize, const PAYLOAD: usize, const SUBS: usize, 
             // The configuration stays borrowed for the whole link; it is released
             // before the end of the link is answered, so the host may reconfigure at once.
             let end = self.link(&mut connect, timeout, room).await;
-            match end {
+            // A link that ends other than cleaned is reported once, through one await;
+            // a failed first connect (ESP-AT reports it too) is answered behind it.
+            let (report, failed) = match end {
                 End::Cleaned(mut clean) => {
                     forget_link(state);
                     clean.answer(Reply::Done);
+                    continue;
                 }
-                End::Failed(code) => {
-                    set_link(state, LinkState::Lost);
-                    if state.options.profile == Profile::EspAt {
-                        push(self.urcs, DISCONNECTED).await;
-                    }
-                    if let Some(mut connect) = connect.take() {
-                        connect.answer_behind(Reply::Failed(code), self.urcs.len());
-                    }
-                }
-                End::Lost => {
-                    set_link(state, LinkState::Lost);
-                    push(self.urcs, DISCONNECTED).await;
-                }
+                End::Failed(code) => (state.options.profile == Profile::EspAt, Some(code)),
+                End::Lost => (true, None),
+            };
+            set_link(state, LinkState::Lost);
+            if report {
+                push(self.urcs, DISCONNECTED).await;
+            }
+            if let Some(code) = failed
+                && let Some(mut connect) = connect.take()
+            {
+                connect.answer_behind(Reply::Failed(code), self.urcs.len());
             }
         }
     }
