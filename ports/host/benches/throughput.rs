@@ -119,6 +119,19 @@ fn micros(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 
+/// `n` with its digits grouped by thousands, as the tables print counts: 20,000.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 fn verdict(value: f64, target: f64) -> &'static str {
     if value >= target { "met" } else { "**missed**" }
 }
@@ -637,6 +650,17 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
         outside_rate / direct_rate
     ));
     println!("## AT interface beside direct minimq");
+    println!();
+    println!(
+        "The paths take turns in blocks of {} publishes ({} each), under the same load of \
+         the machine. Each inbound flood ({} messages) comes from `mosquitto_pub -l` and ends \
+         with a sentinel; its rate runs from the first message to the sentinel. Each path \
+         takes {INBOUND_ROUNDS} floods, the paths taking turns (each round starting with \
+         another), and its figure is the median of its {INBOUND_ROUNDS}.",
+        grouped(PUBLISHES / ROUNDS),
+        grouped(PUBLISHES),
+        grouped(INBOUND),
+    );
     println!();
     println!(
         "| workload | AT msgs/s | AT p50 | AT p99 | minimq msgs/s | minimq p50 | minimq p99 \
