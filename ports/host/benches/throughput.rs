@@ -17,7 +17,8 @@
 //! PUBACK'd or PUBCOMP'd); on minimq it is the publish call returning (QoS 0) or the
 //! operation no longer pending. So all paths pay the same broker round trip and
 //! delivery. The paths take turns in blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so
-//! that all run under the same load of the machine. The wire fractions time the serial
+//! that all run under the same load of the machine, each block on a fresh broker
+//! connection. The wire fractions time the serial
 //! line alone: the in-process modem's line paced as `at-host --baud N` paces it, a
 //! publish done at its result; the `at-host --baud N` process over TCP is the reference.
 
@@ -70,6 +71,10 @@ const RATIO_TARGET: f64 = 0.9;
 const WIRE_TARGET: f64 = 0.95;
 const TOPIC: &str = "bench/out";
 const INBOUND_TOPIC: &str = "bench/in";
+/// The in-process modem's client ID in the side-by-side workloads.
+const IN_PROCESS_ID: &str = "bench-at-in";
+/// The at-host process's client ID in the side-by-side workloads.
+const PROCESS_ID: &str = "bench-at";
 /// The last inbound message: its arrival ends a run (a positive end marker).
 const SENTINEL: &[u8] = b"end-of-run";
 
@@ -240,6 +245,17 @@ async fn connect(line: &mut impl AtLine, client_id: &str, port: u16) {
     }
 }
 
+/// Closes the broker connection of the modem behind `line` (`AT+MQTTCLEAN`) and opens a
+/// fresh one as `client_id` to the broker on `port`.
+async fn reconnect(line: &mut impl AtLine, client_id: &str, port: u16) {
+    line.send(b"AT+MQTTCLEAN=0\r\n").await;
+    line.skip_until(OK).await;
+    for command in [at::user_cfg(client_id), at::conn(port, 0)] {
+        line.send(format!("{command}\r\n").as_bytes()).await;
+        line.skip_until(OK).await;
+    }
+}
+
 /// `count` sequential `AT+MQTTPUB` (or `AT+MQTTPUBRAW`) of `size` bytes at `qos`, each
 /// done at its result and, with a `peer`, once the peer has it.
 #[allow(clippy::too_many_arguments)]
@@ -391,14 +407,17 @@ async fn side_by_side_publish(
         .client_id(&client_id)
         .unwrap();
     let mut session = Session::new(config);
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
     let mut direct = Samples::default();
     let per_variant = || -> Vec<Samples> { variants.iter().map(|_| Samples::default()).collect() };
     let (mut inside, mut outside) = (per_variant(), per_variant());
     let block = PUBLISHES / ROUNDS;
     for _ in 0..ROUNDS {
+        // A fresh broker connection for each block, on every path: how fast one
+        // connection's round trips run varies from connection to connection, so that no
+        // path's figure rests on the one connection it happened to get.
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
         let start = Instant::now();
         for _ in 0..block {
             let begin = Instant::now();
@@ -415,12 +434,14 @@ async fn side_by_side_publish(
             direct.each.push(begin.elapsed());
         }
         direct.total += start.elapsed();
+        conn.disconnect().await.unwrap();
         for ((&raw, inside), outside) in variants.iter().zip(&mut inside).zip(&mut outside) {
+            reconnect(in_process, IN_PROCESS_ID, port).await;
             at_publish(in_process, qos, size, raw, block, Some(peer), inside).await;
+            reconnect(process, PROCESS_ID, port).await;
             at_publish(process, qos, size, raw, block, Some(peer), outside).await;
         }
     }
-    let _ = conn.disconnect().await;
     let figures = |all: Vec<Samples>| all.into_iter().map(Samples::figures).collect();
     PublishFigures {
         direct: direct.figures(),
@@ -571,9 +592,9 @@ fn reference_row(workload: &str, at: &Figures, direct: &Figures) -> String {
 fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     let port = broker.port();
     let local = LocalSet::new();
-    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, "bench-at-in", 0));
+    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, IN_PROCESS_ID, 0));
     let mut process = Modem::ready(&[]);
-    local.block_on(runtime, connect(&mut process, "bench-at", port));
+    local.block_on(runtime, connect(&mut process, PROCESS_ID, port));
     let mut peer = Peer::connect(port);
     peer.subscribe(TOPIC, 0);
     let mut ratios = Vec::new();
@@ -653,7 +674,10 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     println!();
     println!(
         "The paths take turns in blocks of {} publishes ({} each), under the same load of \
-         the machine. Each inbound flood ({} messages) comes from `mosquitto_pub -l` and ends \
+         the machine, each block on a fresh broker connection (minimq's reconnected, the \
+         modems' by `AT+MQTTCLEAN` and `AT+MQTTCONN`): how fast a connection's round trips \
+         run differs from one connection to the next, so no path's figure rests on one \
+         connection. Each inbound flood ({} messages) comes from `mosquitto_pub -l` and ends \
          with a sentinel; its rate runs from the first message to the sentinel. Each path \
          takes {INBOUND_ROUNDS} floods, the paths taking turns (each round starting with \
          another), and its figure is the median of its {INBOUND_ROUNDS}.",
