@@ -59,7 +59,7 @@ const WIRE_PUBLISHES: usize = 300;
 /// Messages per inbound flood.
 const INBOUND: usize = 20_000;
 /// Inbound floods per path, the paths taking turns; each path's figure is its median.
-const INBOUND_ROUNDS: usize = 7;
+const INBOUND_ROUNDS: usize = 21;
 /// The inbound payload size.
 const INBOUND_BYTES: usize = 64;
 const PAYLOADS: [usize; 3] = [16, 128, 512];
