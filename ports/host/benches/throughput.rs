@@ -18,7 +18,7 @@
 //! operation no longer pending. So all paths pay the same broker round trip and
 //! delivery. The paths take turns in blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so
 //! that all run under the same load of the machine, each block on a fresh broker
-//! connection. The wire fractions time the serial
+//! connection and each round starting with another path's block. The wire fractions time the serial
 //! line alone: the in-process modem's line paced as `at-host --baud N` paces it, a
 //! publish done at its result; the `at-host --baud N` process over TCP is the reference.
 
@@ -384,11 +384,49 @@ struct PublishFigures {
     process: Vec<Figures>,
 }
 
+/// `count` sequential minimq publishes of `data` at `qos` on a fresh broker connection
+/// of `session` (to the broker on `port`), each done once acknowledged as its QoS asks
+/// and `peer` has it. A fresh connection for each block, on every path: how fast the
+/// round trips run differs from one connection (and one stretch of time) to the next,
+/// so that no path's figure rests on the one connection it happened to get.
+#[allow(clippy::too_many_arguments)]
+async fn minimq_block(
+    session: &mut Session<'_>,
+    port: u16,
+    qos: u8,
+    data: &[u8],
+    count: usize,
+    peer: &mut Peer,
+    samples: &mut Samples,
+) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
+    let start = Instant::now();
+    for _ in 0..count {
+        let begin = Instant::now();
+        let op = conn
+            .publish(Publication::new(TOPIC, data).qos(qos_of(qos)))
+            .await
+            .unwrap();
+        if let Some(op) = op {
+            while conn.is_pending(&op) {
+                conn.poll().await.unwrap();
+            }
+        }
+        delivered(Some(peer), data.len());
+        samples.each.push(begin.elapsed());
+    }
+    samples.total += start.elapsed();
+    conn.disconnect().await.unwrap();
+}
+
 /// One workload on every path, in [`ROUNDS`] rounds that alternate a block of minimq
 /// publishes (over a tokio TCP stream, each done once acknowledged as its QoS asks and
 /// `peer` has it) with a block through AT for each of `variants` (`false`:
 /// `AT+MQTTPUB`, `true`: `AT+MQTTPUBRAW`), on the in-process modem and on the at-host
-/// process, so that all paths run under the same load of the machine.
+/// process, so that all paths run under the same load of the machine; each round starts
+/// with another block.
 #[allow(clippy::too_many_arguments)]
 async fn side_by_side_publish(
     port: u16,
@@ -411,35 +449,28 @@ async fn side_by_side_publish(
     let per_variant = || -> Vec<Samples> { variants.iter().map(|_| Samples::default()).collect() };
     let (mut inside, mut outside) = (per_variant(), per_variant());
     let block = PUBLISHES / ROUNDS;
-    for _ in 0..ROUNDS {
-        // A fresh broker connection for each block, on every path: how fast one
-        // connection's round trips run varies from connection to connection, so that no
-        // path's figure rests on the one connection it happened to get.
-        let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        stream.set_nodelay(true).unwrap();
-        let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
-        let start = Instant::now();
-        for _ in 0..block {
-            let begin = Instant::now();
-            let op = conn
-                .publish(Publication::new(TOPIC, &data[..]).qos(qos_of(qos)))
-                .await
-                .unwrap();
-            if let Some(op) = op {
-                while conn.is_pending(&op) {
-                    conn.poll().await.unwrap();
-                }
+    // Minimq's block, then the in-process modem's and the at-host process's for each variant.
+    let blocks = 1 + 2 * variants.len();
+    for round in 0..ROUNDS {
+        // Each round starts with another block, so that no path always runs first or
+        // right after the same one.
+        for turn in 0..blocks {
+            let step = (round + turn) % blocks;
+            let Some(at_step) = step.checked_sub(1) else {
+                minimq_block(&mut session, port, qos, &data, block, peer, &mut direct).await;
+                continue;
+            };
+            let (variant, raw) = (at_step / 2, variants[at_step / 2]);
+            // A fresh broker connection for each block, on every path (as minimq_block's).
+            if at_step % 2 == 0 {
+                reconnect(in_process, IN_PROCESS_ID, port).await;
+                let samples = &mut inside[variant];
+                at_publish(in_process, qos, size, raw, block, Some(peer), samples).await;
+            } else {
+                reconnect(process, PROCESS_ID, port).await;
+                let samples = &mut outside[variant];
+                at_publish(process, qos, size, raw, block, Some(peer), samples).await;
             }
-            delivered(Some(peer), size);
-            direct.each.push(begin.elapsed());
-        }
-        direct.total += start.elapsed();
-        conn.disconnect().await.unwrap();
-        for ((&raw, inside), outside) in variants.iter().zip(&mut inside).zip(&mut outside) {
-            reconnect(in_process, IN_PROCESS_ID, port).await;
-            at_publish(in_process, qos, size, raw, block, Some(peer), inside).await;
-            reconnect(process, PROCESS_ID, port).await;
-            at_publish(process, qos, size, raw, block, Some(peer), outside).await;
         }
     }
     let figures = |all: Vec<Samples>| all.into_iter().map(Samples::figures).collect();
@@ -675,9 +706,10 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
     println!(
         "The paths take turns in blocks of {} publishes ({} each), under the same load of \
          the machine, each block on a fresh broker connection (minimq's reconnected, the \
-         modems' by `AT+MQTTCLEAN` and `AT+MQTTCONN`): how fast a connection's round trips \
-         run differs from one connection to the next, so no path's figure rests on one \
-         connection. Each inbound flood ({} messages) comes from `mosquitto_pub -l` and ends \
+         modems' by `AT+MQTTCLEAN` and `AT+MQTTCONN`), each round starting with another \
+         path's block: how fast the round trips run differs from one connection (and one \
+         stretch of time) to the next, so no path's figure rests on one connection or one \
+         place in the order. Each inbound flood ({} messages) comes from `mosquitto_pub -l` and ends \
          with a sentinel; its rate runs from the first message to the sentinel. Each path \
          takes {INBOUND_ROUNDS} floods, the paths taking turns (each round starting with \
          another), and its figure is the median of its {INBOUND_ROUNDS}.",
