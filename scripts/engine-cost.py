@@ -10,6 +10,7 @@ the repetitions is the engine's cost per byte, exact and the same on every run o
 same build. Targets: at most 50 instructions per command-line byte; a 512-byte URC costs
 no more than copying its bytes twice (the `copy` workload, measured the same way).
 """
+import math
 import pathlib
 import re
 import subprocess
@@ -82,8 +83,10 @@ def main() -> int:
         per_line = (total - base) / count
         per_byte = per_line / line_bytes
         met = "met" if per_byte <= PER_BYTE_TARGET else "**missed**"
+        # Rounded up, so that a figure over its target never prints as the target.
+        shown = math.ceil(per_byte * 10 - 1e-9) / 10
         rows.append(
-            f"| {title} | {line_bytes} | {per_line:,.0f} | {per_byte:.1f} "
+            f"| {title} | {line_bytes} | {per_line:,.0f} | {shown:.1f} "
             f"| <= {PER_BYTE_TARGET}: {met} |"
         )
     urc, _ = instructions("urc", count)
