@@ -18,8 +18,8 @@
 //! operation no longer pending. So all paths pay the same broker round trip and
 //! delivery. The paths take turns in blocks of [`PUBLISHES`] / [`ROUNDS`] publishes, so
 //! that all run under the same load of the machine, each block on a fresh broker
-//! connection and each round starting with another path's block. The wire fractions time the serial
-//! line alone: the in-process modem's line paced as `at-host --baud N` paces it, a
+//! connection and each round starting with another path's block. The wire fractions
+//! time the serial line alone: the in-process modem's line paced as `at-host --baud N` paces it, a
 //! publish done at its result; the `at-host --baud N` process over TCP is the reference.
 
 #![allow(
@@ -45,7 +45,7 @@ use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
 use embedded_io_adapters::tokio_1::FromTokio;
 use memchr::memmem;
-use minimq::{ConfigBuilder, Publication, QoS, Session, TopicFilter};
+use minimq::{ConfigBuilder, Connection, Publication, QoS, Session, TopicFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::LocalSet;
@@ -238,28 +238,30 @@ fn refuse_errors_in(seen: &[u8]) {
     );
 }
 
-/// Configures the modem behind `line` as `client_id`, connects it to the broker on
-/// `port` and turns echo off: how both AT paths start.
+/// Sends `command` to the modem behind `line` and waits for its `OK`.
+async fn command(line: &mut impl AtLine, command: &str) {
+    line.send(format!("{command}\r\n").as_bytes()).await;
+    line.skip_until(OK).await;
+}
+
+/// Configures the modem behind `line` as `client_id` and connects it to the broker on
+/// `port`.
+async fn open_link(line: &mut impl AtLine, client_id: &str, port: u16) {
+    command(line, &at::user_cfg(client_id)).await;
+    command(line, &at::conn(port, 0)).await;
+}
+
+/// [`open_link`], then echo off: how both AT paths start.
 async fn connect(line: &mut impl AtLine, client_id: &str, port: u16) {
-    for command in [
-        at::user_cfg(client_id),
-        at::conn(port, 0),
-        "ATE0".to_owned(),
-    ] {
-        line.send(format!("{command}\r\n").as_bytes()).await;
-        line.read_until(OK).await;
-    }
+    open_link(line, client_id, port).await;
+    command(line, "ATE0").await;
 }
 
 /// Closes the broker connection of the modem behind `line` (`AT+MQTTCLEAN`) and opens a
-/// fresh one as `client_id` to the broker on `port`.
+/// fresh one ([`open_link`]).
 async fn reconnect(line: &mut impl AtLine, client_id: &str, port: u16) {
-    line.send(b"AT+MQTTCLEAN=0\r\n").await;
-    line.skip_until(OK).await;
-    for command in [at::user_cfg(client_id), at::conn(port, 0)] {
-        line.send(format!("{command}\r\n").as_bytes()).await;
-        line.skip_until(OK).await;
-    }
+    command(line, "AT+MQTTCLEAN=0").await;
+    open_link(line, client_id, port).await;
 }
 
 /// `count` sequential `AT+MQTTPUB` (or `AT+MQTTPUBRAW`) of `size` bytes at `qos`, each
@@ -390,6 +392,17 @@ struct PublishFigures {
     process: Vec<Figures>,
 }
 
+/// A new connection of `session` to the broker on `port`, over tokio TCP without Nagle's
+/// delay (as the modems' connections are).
+async fn minimq_connect<'s, 'buf>(
+    session: &'s mut Session<'buf>,
+    port: u16,
+) -> Connection<'s, 'buf, FromTokio<TcpStream>> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    session.connect(FromTokio::new(stream)).await.unwrap()
+}
+
 /// `count` sequential minimq publishes of `data` at `qos` on a fresh broker connection
 /// of `session` (to the broker on `port`), each done once acknowledged as its QoS asks
 /// and `peer` has it. A fresh connection for each block, on every path: how fast the
@@ -405,9 +418,7 @@ async fn minimq_block(
     peer: &mut Peer,
     samples: &mut Samples,
 ) {
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
+    let mut conn = minimq_connect(session, port).await;
     let start = Instant::now();
     for _ in 0..count {
         let begin = Instant::now();
@@ -571,9 +582,7 @@ async fn minimq_inbound(port: u16, count: usize, size: usize) -> (usize, f64) {
         .client_id("bench-direct-sub")
         .unwrap();
     let mut session = Session::new(config);
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let mut conn = session.connect(FromTokio::new(stream)).await.unwrap();
+    let mut conn = minimq_connect(&mut session, port).await;
     let op = conn
         .subscribe(&[TopicFilter::new(INBOUND_TOPIC)], &[])
         .await
