@@ -51,9 +51,12 @@ use tokio::net::TcpStream;
 use tokio::task::LocalSet;
 
 /// Publishes per measured workload and path.
-const PUBLISHES: usize = 1500;
-/// Blocks the publishes of a workload are split into, alternating the paths.
-const ROUNDS: usize = 30;
+const PUBLISHES: usize = 6000;
+/// Blocks the publishes of a workload are split into, alternating the paths. One block's
+/// round trips can run a third faster or slower than the next one's, on any path; a
+/// ratio averages that over its blocks, so four times the blocks of 30 halve how far it
+/// moves from run to run.
+const ROUNDS: usize = 120;
 /// Publishes per wire workload (at 115200 baud a 512-byte one takes 50 ms).
 const WIRE_PUBLISHES: usize = 300;
 /// Messages per inbound flood.
