@@ -57,8 +57,8 @@ const PUBLISHES: usize = 6000;
 /// ratio averages that over its blocks, so four times the blocks of 30 halve how far it
 /// moves from run to run.
 const ROUNDS: usize = 120;
-/// Publishes per wire workload (at 115200 baud a 512-byte one takes 50 ms).
-const WIRE_PUBLISHES: usize = 300;
+/// Seconds of traffic in each wire workload at its wire limit, either direction.
+const WIRE_SECONDS: f64 = 3.0;
 /// Messages per inbound flood.
 const INBOUND: usize = 20_000;
 /// Inbound floods per path, the paths taking turns; each path's figure is its median.
@@ -807,9 +807,14 @@ impl WireWorkload {
         self.bytes_per_second() / urc_bytes(self.size) as f64
     }
 
-    /// Messages of an inbound run: about three seconds' worth.
+    /// Publishes of an outbound run: [`WIRE_SECONDS`]' worth at the wire limit.
+    fn outbound_count(&self) -> usize {
+        ((self.outbound_limit() * WIRE_SECONDS) as usize).max(20)
+    }
+
+    /// Messages of an inbound run: [`WIRE_SECONDS`]' worth at the wire limit.
     fn inbound_count(&self) -> usize {
-        ((self.inbound_limit() * 3.0) as usize).max(20)
+        ((self.inbound_limit() * WIRE_SECONDS) as usize).max(20)
     }
 
     fn outbound_row(&self, rate: f64) -> String {
@@ -821,8 +826,9 @@ impl WireWorkload {
             "AT+MQTTPUB"
         };
         format!(
-            "| {baud} | {size} B | host -> broker (`{command}`) | {limit:.1} | {rate:.1} \
-             | {} | {} |",
+            "| {baud} | {size} B | host -> broker (`{command}`, {} publishes) | {limit:.1} \
+             | {rate:.1} | {} | {} |",
+            self.outbound_count(),
             three_decimals(fraction),
             verdict(fraction, WIRE_TARGET)
         )
@@ -861,7 +867,7 @@ async fn wire_rows(modem: &mut impl AtLine, baud: u32, port: u16, rows: &mut Vec
             0,
             size,
             workload.raw(),
-            WIRE_PUBLISHES,
+            workload.outbound_count(),
             None,
             &mut samples,
         )
@@ -889,6 +895,11 @@ fn wire(broker: &Broker, runtime: &tokio::runtime::Runtime) {
         local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut references));
     }
     println!("## UART wire fractions (QoS 0)");
+    println!();
+    println!(
+        "Each run, either direction, is {WIRE_SECONDS} s of traffic at its wire limit: the \
+         publishes or messages that fill it."
+    );
     println!();
     wire_header();
     for row in rows {
