@@ -10,7 +10,8 @@
 //! to run:
 //! - a write puts bytes into the transmit buffer once it has room for them and returns;
 //!   bytes reach the host's side once they have left the line (delivered at the next
-//!   write or flush after that); a flush returns once the buffer has drained;
+//!   write after that, or by a flush); a flush delivers the buffer 16 bytes at a time as
+//!   they leave, and returns once it has drained;
 //! - a read hands over the bytes that have arrived by now, once at least 16 of them (or
 //!   all it holds) have: bytes the host sent arrive back to back from the first one,
 //!   and bytes that were already waiting when the reader came back arrived while it was
@@ -44,6 +45,10 @@ const TX_THRESHOLD: usize = 16;
 
 /// Received bytes are handed over once this many (or all held, if fewer) have arrived.
 const RX_GROUP_BYTES: usize = 16;
+
+/// While a flush waits, bytes through the line reach the host's side in groups of this
+/// many (or all left, if fewer), as the host's receiver hands them over.
+const TX_GROUP_BYTES: usize = 16;
 
 /// Bytes taken from the host's side at a time (arrived or not yet).
 const RX_CHUNK_BYTES: usize = 256;
@@ -265,12 +270,74 @@ impl<T: Write> Write for Paced<T> {
     }
 
     /// Returns once the transmit buffer is empty, its last byte through the line and
-    /// delivered.
+    /// delivered. Meanwhile bytes are delivered as they leave the line, a group at a
+    /// time, as a real line hands them to the host while the rest is still on its way.
     async fn flush(&mut self) -> Result<(), T::Error> {
-        if self.sent_len > 0 {
-            wait_until(self.clock.busy_until).await;
+        while self.sent_len > 0 {
+            // The next group has left once at most `sent_len - group` bytes are unfinished.
+            let group = self.sent_len.min(TX_GROUP_BYTES);
+            let group_at = self
+                .clock
+                .busy_until
+                .checked_sub(self.clock.bytes_time(self.sent_len - group))
+                .unwrap_or(self.clock.busy_until);
+            wait_until(group_at).await;
             self.deliver_sent().await?;
         }
         self.inner.flush().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The host's side of the line: when each delivery came, and its bytes.
+    #[derive(Default)]
+    struct Host {
+        deliveries: Vec<(Instant, usize)>,
+    }
+
+    impl ErrorType for Host {
+        type Error = core::convert::Infallible;
+    }
+
+    impl Write for Host {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+            self.deliveries.push((Instant::now(), buf.len()));
+            Ok(buf.len())
+        }
+
+        async fn flush(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// A flush hands the bytes over as they leave the line, never before: at 2400 baud
+    /// (4.2 ms a byte) 64 bytes take 267 ms, and they arrive in several deliveries, each
+    /// no earlier than its last byte's time on the wire.
+    #[tokio::test]
+    async fn a_flush_delivers_bytes_as_they_leave_the_line() {
+        let mut tx = Paced::new(Host::default(), LineRate::new(2400));
+        let byte_time = tx.clock.byte_time().unwrap();
+        let start = Instant::now();
+        assert_eq!(tx.write(&[b'x'; 64]).await, Ok(64));
+        tx.flush().await.unwrap();
+        let deliveries = &tx.inner.deliveries;
+        let mut through = 0;
+        for &(at, bytes) in deliveries {
+            through += bytes;
+            let wire = byte_time * u32::try_from(through).unwrap();
+            assert!(
+                at - start >= wire,
+                "{through} bytes delivered after {:?}, before their {wire:?} on the wire",
+                at - start
+            );
+        }
+        assert_eq!(through, 64);
+        assert!(
+            deliveries.len() > 1,
+            "the flush delivered all 64 bytes at once, after the last had left"
+        );
     }
 }
