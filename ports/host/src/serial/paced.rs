@@ -124,6 +124,13 @@ impl Clock {
         usize::try_from(bytes).unwrap_or(usize::MAX)
     }
 
+    /// When at most `bytes` of the booked bytes are still on the line.
+    fn unfinished_at_most(&self, bytes: usize) -> Instant {
+        self.busy_until
+            .checked_sub(self.bytes_time(bytes))
+            .unwrap_or(self.busy_until)
+    }
+
     /// Books `bytes` from `earliest` or from the end of the bytes before them, whichever
     /// is later (an idle line is not made up for).
     fn book(&mut self, earliest: Instant, bytes: usize) {
@@ -205,11 +212,7 @@ impl<T: Read + Arrival> Read for Paced<T> {
         // wait per group, not per byte): the group has arrived once at most
         // `held_len - group` bytes are still on their way.
         let group = self.held_len.min(RX_GROUP_BYTES).min(buf.len());
-        let group_at = self
-            .clock
-            .busy_until
-            .checked_sub(self.clock.bytes_time(self.held_len - group))
-            .unwrap_or(self.clock.busy_until);
+        let group_at = self.clock.unfinished_at_most(self.held_len - group);
         wait_until(group_at).await;
         let arrived = self.held_len - self.clock.unfinished(Instant::now()).min(self.held_len);
         let n = arrived.max(group).min(buf.len());
@@ -254,11 +257,7 @@ impl<T: Write> Write for Paced<T> {
         let wanted = buf.len().min(TX_THRESHOLD);
         while TX_BUFFER_BYTES - self.sent_len < wanted {
             // Room for `wanted` once at most `TX_BUFFER_BYTES - wanted` are left.
-            let room_at = self
-                .clock
-                .busy_until
-                .checked_sub(self.clock.bytes_time(TX_BUFFER_BYTES - wanted))
-                .unwrap_or(self.clock.busy_until);
+            let room_at = self.clock.unfinished_at_most(TX_BUFFER_BYTES - wanted);
             wait_until(room_at).await;
             self.deliver_sent().await?;
         }
@@ -276,11 +275,7 @@ impl<T: Write> Write for Paced<T> {
         while self.sent_len > 0 {
             // The next group has left once at most `sent_len - group` bytes are unfinished.
             let group = self.sent_len.min(TX_GROUP_BYTES);
-            let group_at = self
-                .clock
-                .busy_until
-                .checked_sub(self.clock.bytes_time(self.sent_len - group))
-                .unwrap_or(self.clock.busy_until);
+            let group_at = self.clock.unfinished_at_most(self.sent_len - group);
             wait_until(group_at).await;
             self.deliver_sent().await?;
         }
