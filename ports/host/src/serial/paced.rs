@@ -43,12 +43,10 @@ pub const TX_BUFFER_BYTES: usize = 512;
 /// bytes, if fewer), as a driver refills its buffer at a threshold, not at every byte.
 const TX_THRESHOLD: usize = 16;
 
-/// Received bytes are handed over once this many (or all held, if fewer) have arrived.
-const RX_GROUP_BYTES: usize = 16;
-
-/// While a flush waits, bytes through the line reach the host's side in groups of this
-/// many (or all left, if fewer), as the host's receiver hands them over.
-const TX_GROUP_BYTES: usize = 16;
+/// A receiver hands bytes over in groups of this many (or all it has, if fewer), as its
+/// interrupt comes at a FIFO threshold: the modem's side, reading the host's bytes, and
+/// the host's side, taking a flush's bytes as they leave the line.
+const RECEIVER_GROUP_BYTES: usize = 16;
 
 /// Bytes taken from the host's side at a time (arrived or not yet).
 const RX_CHUNK_BYTES: usize = 256;
@@ -211,7 +209,7 @@ impl<T: Read + Arrival> Read for Paced<T> {
         // Handed over in groups, as a receive interrupt comes at a FIFO threshold (one
         // wait per group, not per byte): the group has arrived once at most
         // `held_len - group` bytes are still on their way.
-        let group = self.held_len.min(RX_GROUP_BYTES).min(buf.len());
+        let group = self.held_len.min(RECEIVER_GROUP_BYTES).min(buf.len());
         let group_at = self.clock.unfinished_at_most(self.held_len - group);
         wait_until(group_at).await;
         let arrived = self.held_len - self.clock.unfinished(Instant::now()).min(self.held_len);
@@ -274,7 +272,7 @@ impl<T: Write> Write for Paced<T> {
     async fn flush(&mut self) -> Result<(), T::Error> {
         while self.sent_len > 0 {
             // The next group has left once at most `sent_len - group` bytes are unfinished.
-            let group = self.sent_len.min(TX_GROUP_BYTES);
+            let group = self.sent_len.min(RECEIVER_GROUP_BYTES);
             let group_at = self.clock.unfinished_at_most(self.sent_len - group);
             wait_until(group_at).await;
             self.deliver_sent().await?;
