@@ -809,12 +809,12 @@ impl WireWorkload {
 
     /// Publishes of an outbound run: [`WIRE_SECONDS`]' worth at the wire limit.
     fn outbound_count(&self) -> usize {
-        ((self.outbound_limit() * WIRE_SECONDS) as usize).max(20)
+        wire_run(self.outbound_limit())
     }
 
     /// Messages of an inbound run: [`WIRE_SECONDS`]' worth at the wire limit.
     fn inbound_count(&self) -> usize {
-        ((self.inbound_limit() * WIRE_SECONDS) as usize).max(20)
+        wire_run(self.inbound_limit())
     }
 
     fn outbound_row(&self, rate: f64) -> String {
@@ -845,6 +845,11 @@ impl WireWorkload {
             verdict(fraction, WIRE_TARGET)
         )
     }
+}
+
+/// Messages that fill [`WIRE_SECONDS`] at `limit` messages per second (at least 20).
+fn wire_run(limit: f64) -> usize {
+    ((limit * WIRE_SECONDS) as usize).max(20)
 }
 
 const BAUDS: [u32; 2] = [115_200, 921_600];
