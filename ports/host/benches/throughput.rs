@@ -40,14 +40,14 @@ use at_core::Profile;
 use at_host::credentials::HostCredentials;
 use at_host::line_rate::LineRate;
 use at_host::modem::{self, Board, Uplink};
+use at_host::network::{HostNetwork, HostStream};
 use at_host::serial::memory::{self, HostEnd};
+use at_mqtt::Network as _;
 use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
-use embedded_io_adapters::tokio_1::FromTokio;
 use memchr::memmem;
 use minimq::{ConfigBuilder, Connection, Publication, QoS, Session, TopicFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::task::LocalSet;
 
 /// Publishes per measured workload and path.
@@ -395,15 +395,15 @@ struct PublishFigures {
     process: Vec<Figures>,
 }
 
-/// A new connection of `session` to the broker on `port`, over tokio TCP without Nagle's
-/// delay (as the modems' connections are).
+/// A new connection of `session` to the broker on `port`, over the same transport as the
+/// modems' connections: at-host's `HostStream` (tokio TCP without Nagle's delay, reads
+/// through its receive buffer).
 async fn minimq_connect<'s, 'buf>(
     session: &'s mut Session<'buf>,
     port: u16,
-) -> Connection<'s, 'buf, FromTokio<TcpStream>> {
-    let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    session.connect(FromTokio::new(stream)).await.unwrap()
+) -> Connection<'s, 'buf, HostStream> {
+    let stream = HostNetwork.connect("127.0.0.1", port).await.unwrap();
+    session.connect(stream).await.unwrap()
 }
 
 /// `count` sequential minimq publishes of `data` at `qos` on a fresh broker connection

@@ -3,6 +3,8 @@
 //! [`HostNetwork`] opens broker connections with tokio; [`HostInterface`] answers
 //! `AT+CIPSTA` with the host's first non-loopback IPv4 address.
 
+mod read_buffer;
+
 use std::net::{Ipv4Addr, SocketAddr};
 
 use at_mqtt::station::{IpInterface, Ipv4Settings};
@@ -12,12 +14,17 @@ use embedded_io_async::{ErrorType, Read, Write};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 
+use read_buffer::ReadBuffer;
+
 /// Broker connections over the host's TCP.
 #[derive(Debug, Default)]
 pub struct HostNetwork;
 
-/// A broker connection over the host's TCP.
-pub struct HostStream(FromTokio<TcpStream>);
+/// A broker connection over the host's TCP, its reads through a [`ReadBuffer`].
+pub struct HostStream {
+    socket: FromTokio<TcpStream>,
+    received: ReadBuffer,
+}
 
 impl ErrorType for HostStream {
     type Error = std::io::Error;
@@ -25,27 +32,48 @@ impl ErrorType for HostStream {
 
 impl Read for HostStream {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        self.0.read(buf).await
+        self.received.read(self.socket.inner_mut(), buf).await
     }
 }
 
 impl Write for HostStream {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.0.write(buf).await
+        self.socket.write(buf).await
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        self.0.flush().await
+        self.socket.flush().await
+    }
+}
+
+/// The receiving half of a split [`HostStream`]: bytes the stream had buffered come
+/// first.
+pub struct HostReader<'s> {
+    socket: ReadHalf<'s>,
+    received: &'s mut ReadBuffer,
+}
+
+impl ErrorType for HostReader<'_> {
+    type Error = std::io::Error;
+}
+
+impl Read for HostReader<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.received.read(&mut self.socket, buf).await
     }
 }
 
 impl SplitStream for HostStream {
-    type Reader<'s> = FromTokio<ReadHalf<'s>>;
+    type Reader<'s> = HostReader<'s>;
     type Writer<'s> = FromTokio<WriteHalf<'s>>;
 
     fn split(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
-        let (reader, writer) = self.0.inner_mut().split();
-        (FromTokio::new(reader), FromTokio::new(writer))
+        let (socket, writer) = self.socket.inner_mut().split();
+        let reader = HostReader {
+            socket,
+            received: &mut self.received,
+        };
+        (reader, FromTokio::new(writer))
     }
 }
 
@@ -66,7 +94,10 @@ impl Network for HostNetwork {
             })?;
         // MQTT packets are small and latency-bound.
         let _ = stream.set_nodelay(true);
-        Ok(HostStream(FromTokio::new(stream)))
+        Ok(HostStream {
+            socket: FromTokio::new(stream),
+            received: ReadBuffer::new(),
+        })
     }
 }
 
