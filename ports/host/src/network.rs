@@ -3,27 +3,46 @@
 //! [`HostNetwork`] opens broker connections with tokio; [`HostInterface`] answers
 //! `AT+CIPSTA` with the host's first non-loopback IPv4 address.
 
-mod read_buffer;
-
 use std::net::{Ipv4Addr, SocketAddr};
 
 use at_mqtt::station::{IpInterface, Ipv4Settings};
 use at_mqtt::{ConnectError, Network, SplitStream};
 use embedded_io_adapters::tokio_1::FromTokio;
 use embedded_io_async::{ErrorType, Read, Write};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
-
-use read_buffer::ReadBuffer;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 /// Broker connections over the host's TCP.
 #[derive(Debug, Default)]
 pub struct HostNetwork;
 
-/// A broker connection over the host's TCP, its reads through a [`ReadBuffer`].
+/// Bytes a broker connection reads from its socket at a time: more than a typical MQTT
+/// packet.
+const RECEIVE_BUFFER_BYTES: usize = 2048;
+
+/// A broker connection over the host's TCP, its reads through a [`BufReader`].
+///
+/// minimq asks for exactly the bytes it needs next (a fixed header byte, a length byte,
+/// then the rest), so read straight from the socket a 4-byte PUBACK would cost three
+/// `recvfrom` calls, and a fourth that finds the socket empty (tokio clears a socket's
+/// readiness only on `EAGAIN` or on a read that did not fill its buffer). Through the
+/// buffer one call takes what has arrived, and that short read tells tokio the socket
+/// is drained. The socket is split once, at connect, so that [`SplitStream::split`]'s
+/// reader is the same buffered half and no buffered byte is left behind.
 pub struct HostStream {
-    socket: FromTokio<TcpStream>,
-    received: ReadBuffer,
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl HostStream {
+    fn new(socket: TcpStream) -> Self {
+        let (reader, writer) = socket.into_split();
+        Self {
+            reader: BufReader::with_capacity(RECEIVE_BUFFER_BYTES, reader),
+            writer,
+        }
+    }
 }
 
 impl ErrorType for HostStream {
@@ -32,48 +51,29 @@ impl ErrorType for HostStream {
 
 impl Read for HostStream {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        self.received.read(self.socket.inner_mut(), buf).await
+        AsyncReadExt::read(&mut self.reader, buf).await
     }
 }
 
 impl Write for HostStream {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
-        self.socket.write(buf).await
+        AsyncWriteExt::write(&mut self.writer, buf).await
     }
 
     async fn flush(&mut self) -> Result<(), Self::Error> {
-        self.socket.flush().await
-    }
-}
-
-/// The receiving half of a split [`HostStream`]: bytes the stream had buffered come
-/// first.
-pub struct HostReader<'s> {
-    socket: ReadHalf<'s>,
-    received: &'s mut ReadBuffer,
-}
-
-impl ErrorType for HostReader<'_> {
-    type Error = std::io::Error;
-}
-
-impl Read for HostReader<'_> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
-        self.received.read(&mut self.socket, buf).await
+        AsyncWriteExt::flush(&mut self.writer).await
     }
 }
 
 impl SplitStream for HostStream {
-    type Reader<'s> = HostReader<'s>;
-    type Writer<'s> = FromTokio<WriteHalf<'s>>;
+    type Reader<'s> = FromTokio<&'s mut BufReader<OwnedReadHalf>>;
+    type Writer<'s> = FromTokio<&'s mut OwnedWriteHalf>;
 
     fn split(&mut self) -> (Self::Reader<'_>, Self::Writer<'_>) {
-        let (socket, writer) = self.socket.inner_mut().split();
-        let reader = HostReader {
-            socket,
-            received: &mut self.received,
-        };
-        (reader, FromTokio::new(writer))
+        (
+            FromTokio::new(&mut self.reader),
+            FromTokio::new(&mut self.writer),
+        )
     }
 }
 
@@ -94,10 +94,7 @@ impl Network for HostNetwork {
             })?;
         // MQTT packets are small and latency-bound.
         let _ = stream.set_nodelay(true);
-        Ok(HostStream {
-            socket: FromTokio::new(stream),
-            received: ReadBuffer::new(),
-        })
+        Ok(HostStream::new(stream))
     }
 }
 
@@ -171,4 +168,48 @@ fn default_gateway(interface: &str) -> Option<Ipv4Addr> {
         let raw = u32::from_str_radix(gateway, 16).ok()?;
         Some(Ipv4Addr::from(u32::from_be(raw)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A connected `HostStream` and the broker's end of it, which has written `bytes`.
+    async fn connected(bytes: &[u8]) -> (HostStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stream = HostNetwork.connect("127.0.0.1", port).await.unwrap();
+        let (mut broker, _) = listener.accept().await.unwrap();
+        broker.write_all(bytes).await.unwrap();
+        (stream, broker)
+    }
+
+    #[tokio::test]
+    async fn a_packet_read_in_pieces_comes_from_one_socket_read() {
+        // A PUBACK, then the start of the next packet.
+        let (mut stream, _broker) = connected(b"@\x02\x00\x07\x30").await;
+        let mut header = [0u8; 1];
+        assert_eq!(Read::read(&mut stream, &mut header).await.unwrap(), 1);
+        assert_eq!(header, [b'@']);
+        assert_eq!(
+            stream.reader.buffer(),
+            b"\x02\x00\x07\x30",
+            "the rest came with the first byte, for the next reads"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_split_reader_starts_with_what_the_stream_buffered() {
+        let (mut stream, broker) = connected(b"@\x02\x00\x07").await;
+        let mut header = [0u8; 1];
+        assert_eq!(Read::read(&mut stream, &mut header).await.unwrap(), 1);
+        drop(broker);
+        let (mut reader, _writer) = stream.split();
+        let mut rest = [0u8; 8];
+        assert_eq!(reader.read(&mut rest).await.unwrap(), 3);
+        assert_eq!(&rest[..3], b"\x02\x00\x07");
+        assert_eq!(reader.read(&mut rest).await.unwrap(), 0, "then the end");
+    }
 }
