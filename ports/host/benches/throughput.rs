@@ -5,7 +5,8 @@
 //! Prints Markdown tables (with a `## ` heading before each); `scripts/bench.sh` writes
 //! them to BENCHMARKS.md. The AT path with the target is [`InProcess`]: at-host's modem
 //! (`modem::serve`, as the binary runs it) on this thread over an in-memory serial line,
-//! echo off, so the ratio is what the engine, the commands and the runner add. The same
+//! echo off, so the ratio is what the engine, the commands and the runner add; the
+//! workloads of every path run as a task beside it ([`run_local`]). The same
 //! workloads also run through the `at-host` process over its TCP serial line, as a
 //! reference that adds the socket hops.
 //!
@@ -314,12 +315,12 @@ struct InProcess {
 }
 
 impl InProcess {
-    /// Powers the modem on as a task of `local`, its serial line paced at `baud` (0:
-    /// unpaced) as `at-host --baud` paces it, and connects it to the broker on `port` as
-    /// `client_id`, echo off.
-    async fn start(local: &LocalSet, port: u16, client_id: &str, baud: u32) -> Self {
+    /// Powers the modem on as a task of the current [`LocalSet`] (see [`run_local`]), its
+    /// serial line paced at `baud` (0: unpaced) as `at-host --baud` paces it, and connects
+    /// it to the broker on `port` as `client_id`, echo off.
+    async fn start(port: u16, client_id: &str, baud: u32) -> Self {
         let (host, mut line) = memory::open(LINE_BUFFER);
-        local.spawn_local(async move {
+        tokio::task::spawn_local(async move {
             let mut board = Board {
                 profile: Profile::Seed,
                 uplink: Uplink::Host,
@@ -639,12 +640,10 @@ fn reference_row(workload: &str, at: &Figures, direct: &Figures) -> String {
     )
 }
 
-fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
-    let port = broker.port();
-    let local = LocalSet::new();
-    let mut in_process = local.block_on(runtime, InProcess::start(&local, port, IN_PROCESS_ID, 0));
+async fn side_by_side(port: u16) {
+    let mut in_process = InProcess::start(port, IN_PROCESS_ID, 0).await;
     let mut process = Modem::ready(&[]);
-    local.block_on(runtime, connect(&mut process, PROCESS_ID, port));
+    connect(&mut process, PROCESS_ID, port).await;
     let mut peer = Peer::connect(port);
     peer.subscribe(TOPIC, 0);
     let mut ratios = Vec::new();
@@ -655,18 +654,16 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
                 .into_iter()
                 .filter(|&raw| raw || fits_a_line(size))
                 .collect();
-            let figures = local.block_on(
-                runtime,
-                side_by_side_publish(
-                    port,
-                    &mut in_process,
-                    &mut process,
-                    &mut peer,
-                    qos,
-                    size,
-                    &variants,
-                ),
-            );
+            let figures = side_by_side_publish(
+                port,
+                &mut in_process,
+                &mut process,
+                &mut peer,
+                qos,
+                size,
+                &variants,
+            )
+            .await;
             if !fits_a_line(size) {
                 ratios.push(format!(
                     "| PUB QoS {qos}, {size} B | - | - | - | - | - | - | - | does not fit \
@@ -692,16 +689,9 @@ fn side_by_side(broker: &Broker, runtime: &tokio::runtime::Runtime) {
         // Each round starts with another path, so that no path always follows the same one.
         for turn in 0..3 {
             match (round + turn) % 3 {
-                0 => inside.push(local.block_on(
-                    runtime,
-                    at_inbound(&mut in_process, port, INBOUND, INBOUND_BYTES),
-                )),
-                1 => outside.push(local.block_on(
-                    runtime,
-                    at_inbound(&mut process, port, INBOUND, INBOUND_BYTES),
-                )),
-                _ => direct
-                    .push(local.block_on(runtime, minimq_inbound(port, INBOUND, INBOUND_BYTES))),
+                0 => inside.push(at_inbound(&mut in_process, port, INBOUND, INBOUND_BYTES).await),
+                1 => outside.push(at_inbound(&mut process, port, INBOUND, INBOUND_BYTES).await),
+                _ => direct.push(minimq_inbound(port, INBOUND, INBOUND_BYTES).await),
             }
         }
     }
@@ -883,21 +873,19 @@ async fn wire_rows(modem: &mut impl AtLine, baud: u32, port: u16, rows: &mut Vec
     }
 }
 
-fn wire(broker: &Broker, runtime: &tokio::runtime::Runtime) {
-    let port = broker.port();
-    let local = LocalSet::new();
+async fn wire(port: u16) {
     let (mut rows, mut references) = (Vec::new(), Vec::new());
     for baud in BAUDS {
         let client_id = format!("bench-wire-in-{baud}");
-        let mut modem = local.block_on(runtime, InProcess::start(&local, port, &client_id, baud));
-        local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut rows));
+        let mut modem = InProcess::start(port, &client_id, baud).await;
+        wire_rows(&mut modem, baud, port, &mut rows).await;
     }
     for baud in BAUDS {
         let baud_arg = baud.to_string();
         let mut modem = Modem::ready(&["--baud", &baud_arg]);
         let client_id = format!("bench-wire-{baud}");
-        local.block_on(runtime, connect(&mut modem, &client_id, port));
-        local.block_on(runtime, wire_rows(&mut modem, baud, port, &mut references));
+        connect(&mut modem, &client_id, port).await;
+        wire_rows(&mut modem, baud, port, &mut references).await;
     }
     println!("## UART wire fractions (QoS 0)");
     println!();
@@ -933,6 +921,19 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    side_by_side(&broker, &runtime);
-    wire(&broker, &runtime);
+    run_local(&runtime, side_by_side(broker.port()));
+    run_local(&runtime, wire(broker.port()));
+}
+
+/// Runs `work` on `runtime` as a task of a fresh [`LocalSet`], beside the modems it
+/// starts there ([`InProcess::start`]). The host's side of an in-memory line is then a
+/// task of the same set as the modem, so the modem's answer wakes it with a push to the
+/// set's queue. Were `work` the future that `block_on` polls, each answer would wake
+/// that future from inside its own poll, and the runtime polls the I/O driver (a
+/// zero-timeout `epoll_wait`) before polling it again: a system call per answer that
+/// the direct path, with no second task to wake, does not make.
+fn run_local(runtime: &tokio::runtime::Runtime, work: impl Future<Output = ()> + 'static) {
+    let local = LocalSet::new();
+    let task = local.spawn_local(work);
+    local.block_on(runtime, task).expect("the benchmark's task");
 }
