@@ -6,7 +6,7 @@
 //! them to BENCHMARKS.md. The AT path with the target is [`InProcess`]: at-host's modem
 //! (`modem::serve`, as the binary runs it) on this thread over an in-memory serial line,
 //! echo off, so the ratio is what the engine, the commands and the runner add; the
-//! workloads of every path run as a task beside it ([`run_local`]). The same
+//! workloads of every path run as a task beside it ([`run_as_task`]). The same
 //! workloads also run through the `at-host` process over its TCP serial line, as a
 //! reference that adds the socket hops.
 //!
@@ -43,13 +43,13 @@ use at_host::line_rate::LineRate;
 use at_host::modem::{self, Board, Uplink};
 use at_host::network::{HostNetwork, HostStream};
 use at_host::serial::memory::{self, HostEnd};
+use at_host::task::run_as_task;
 use at_mqtt::Network as _;
 use e2e_tests::at::{self, OK};
 use e2e_tests::{Broker, Modem, Peer};
 use memchr::memmem;
 use minimq::{ConfigBuilder, Connection, Publication, QoS, Session, TopicFilter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::task::LocalSet;
 
 /// Publishes per measured workload and path.
 const PUBLISHES: usize = 6000;
@@ -315,7 +315,7 @@ struct InProcess {
 }
 
 impl InProcess {
-    /// Powers the modem on as a task of the current [`LocalSet`] (see [`run_local`]), its
+    /// Powers the modem on as a task of the current `LocalSet` (see [`run_as_task`]), its
     /// serial line paced at `baud` (0: unpaced) as `at-host --baud` paces it, and connects
     /// it to the broker on `port` as `client_id`, echo off.
     async fn start(port: u16, client_id: &str, baud: u32) -> Self {
@@ -921,19 +921,6 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    run_local(&runtime, side_by_side(broker.port()));
-    run_local(&runtime, wire(broker.port()));
-}
-
-/// Runs `work` on `runtime` as a task of a fresh [`LocalSet`], beside the modems it
-/// starts there ([`InProcess::start`]). The host's side of an in-memory line is then a
-/// task of the same set as the modem, so the modem's answer wakes it with a push to the
-/// set's queue. Were `work` the future that `block_on` polls, each answer would wake
-/// that future from inside its own poll, and the runtime polls the I/O driver (a
-/// zero-timeout `epoll_wait`) before polling it again: a system call per answer that
-/// the direct path, with no second task to wake, does not make.
-fn run_local(runtime: &tokio::runtime::Runtime, work: impl Future<Output = ()> + 'static) {
-    let local = LocalSet::new();
-    let task = local.spawn_local(work);
-    local.block_on(runtime, task).expect("the benchmark's task");
+    run_as_task(&runtime, side_by_side(broker.port()));
+    run_as_task(&runtime, wire(broker.port()));
 }

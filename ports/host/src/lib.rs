@@ -16,4 +16,5 @@ pub mod network;
 pub mod script;
 pub mod serial;
 pub mod tap;
+pub mod task;
 pub mod wifi;

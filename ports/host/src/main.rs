@@ -12,7 +12,7 @@ use at_host::cli::{Cli, SerialLine};
 use at_host::credentials::HostCredentials;
 use at_host::modem::{Board, Uplink};
 use at_host::tap::Tap;
-use at_host::{line_rate, logger, script, serial};
+use at_host::{line_rate, logger, script, serial, task};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -28,23 +28,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The modem runs as a task, not as the future `block_on` polls: its engine and its
-    // runner wake each other while it is polled, and a `block_on` future woken during
-    // its own poll makes the runtime poll the I/O driver (a system call) before polling
-    // it again, once per request handed over.
-    let local = tokio::task::LocalSet::new();
-    let modem = local.spawn_local(async move { run(&cli).await });
-    let result = local.block_on(&runtime, modem);
+    let result = task::run_as_task(&runtime, async move { run(&cli).await });
     // Do not wait for a blocked read of standard input.
     runtime.shutdown_background();
     match result {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(message)) => {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
             eprintln!("at-host: {message}");
             ExitCode::FAILURE
         }
-        // A panic of the task ends the process as a panic in `main` would.
-        Err(error) => std::panic::resume_unwind(error.into_panic()),
     }
 }
 
