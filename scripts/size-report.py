@@ -448,7 +448,8 @@ def report(nightly: bool) -> str:
     ).stdout.strip()
     lines = [
         f"Release images of the board ports (`scripts/size-report.py --build`), built with "
-        f"{rustc} (stable); each port's release profile: opt-level \"z\", fat LTO, one "
+        f"{rustc} (stable); each port's release profile: opt-level \"z\" (a few "
+        f"crates at \"s\", where that is smaller: the port's Cargo.toml), fat LTO, one "
         f"codegen unit; defmt logging off (cargo feature `defmt`), a panic resets the chip. "
         f"Each port is the complete modem: the at-core engine on its AT UART with the MQTT "
         f"and network set-up commands (and the Wi-Fi commands on the ESP32-C3), the MQTT "
